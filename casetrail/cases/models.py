@@ -1,0 +1,250 @@
+"""Cases and everything recorded on them: decisions, panel work, consent, assessments,
+support plans, taskings, reviews and hand-overs.
+
+Rows here are written only by `casetrail.cases.services`; the stage only through the core.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from casetrail.audit.models import AppendOnlyModel
+from casetrail.core.decisions import DecisionType
+from casetrail.core.lifecycle import Stage
+
+USER = settings.AUTH_USER_MODEL
+
+
+class Case(models.Model):
+    reference = models.CharField(max_length=20, unique=True)
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="cases")
+    referral = models.OneToOneField("referrals.Referral", on_delete=models.PROTECT, related_name="case")
+    stage = models.CharField(max_length=32, choices=[(s.value, s.label) for s in Stage])
+    police_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    local_authority = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    owner_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    owner_user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="owned_cases")
+    opened_at = models.DateTimeField()
+    referred_to_panel_on = models.DateField(null=True, blank=True)
+    adopted_on = models.DateField(null=True, blank=True)
+    exited_on = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, blank=True)
+    # Optimistic concurrency: every change increments it; a stale form is refused.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def stage_enum(self) -> Stage:
+        return Stage(self.stage)
+
+
+class Decision(AppendOnlyModel):
+    """A decision with its author, role, agency, time and rationale; never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
+    type = models.CharField(max_length=32, choices=[(t.value, t.label) for t in DecisionType])
+    outcome = models.CharField(max_length=64)
+    rationale = models.TextField()
+    author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    author_role = models.CharField(max_length=32)
+    author_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    details = models.JSONField(default=dict, blank=True)
+    attendees = models.JSONField(default=list, blank=True)
+    dissent = models.TextField(blank=True)
+    supersedes = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by")
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+
+class PanelMeeting(models.Model):
+    local_authority = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="panel_meetings")
+    meets_on = models.DateField()
+    chair = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    location = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-meets_on"]
+
+
+class AgendaItem(models.Model):
+    meeting = models.ForeignKey(PanelMeeting, on_delete=models.PROTECT, related_name="items")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="agenda_items")
+    added_at = models.DateTimeField()
+    added_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "case"], name="agenda_item_unique")]
+
+
+class InformationRequest(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="information_requests")
+    to_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    owner_user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="owned_information_requests")
+    question = models.TextField()
+    requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    requested_on = models.DateField()
+    due_on = models.DateField()
+    reply = models.TextField(blank=True)
+    replied_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    replied_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_on", "id"]
+
+    @property
+    def is_open(self) -> bool:
+        return self.replied_on is None
+
+
+class Consent(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consents")
+    given = models.BooleanField()
+    giver = models.CharField(max_length=16)  # person, parent_carer
+    giver_name = models.CharField(max_length=200)
+    capacity_confirmed = models.BooleanField()
+    capacity_notes = models.TextField(blank=True)
+    scope = models.TextField()
+    given_on = models.DateField()
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    withdrawn_on = models.DateField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+    withdrawal_consequence = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["given_on", "id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.given and self.withdrawn_on is None
+
+
+class Assessment(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments")
+    framework_key = models.CharField(max_length=32)
+    framework_version = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    judgements = models.JSONField(default=dict)
+    summary = models.TextField(blank=True)
+    author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    assessed_on = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+
+class WorkStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class SupportAction(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="support_actions")
+    description = models.TextField()
+    vulnerabilities = models.JSONField(default=list)  # factor codes from the assessment
+    owner_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    owner_user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="owned_support_actions")
+    due_on = models.DateField()
+    status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.OPEN)
+    completed_on = models.DateField(null=True, blank=True)
+    completion_note = models.TextField(blank=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+
+class Tasking(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="taskings")
+    provider_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    provider_user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="owned_taskings")
+    sessions_commissioned = models.PositiveSmallIntegerField()
+    purpose = models.TextField()
+    vulnerabilities = models.JSONField(default=list)
+    commissioned_on = models.DateField()
+    commissioned_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    acknowledged_on = models.DateField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["commissioned_on", "id"]
+
+
+class Session(models.Model):
+    class Status(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    tasking = models.ForeignKey(Tasking, on_delete=models.PROTECT, related_name="sessions")
+    number = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    held_on = models.DateField()
+    report = models.TextField(blank=True)
+    cancellation_reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["tasking", "number"], name="session_number_unique")]
+
+
+class Review(models.Model):
+    class Kind(models.TextChoices):
+        PANEL = "panel", "Panel review"
+        POST_EXIT = "post_exit", "Post-exit review"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reviews")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    months_after_exit = models.PositiveSmallIntegerField(null=True, blank=True)
+    held_on = models.DateField()
+    outcome = models.CharField(max_length=32)
+    notes = models.TextField()
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="review")
+
+    class Meta:
+        ordering = ["held_on", "id"]
+
+
+class HandOver(models.Model):
+    class Status(models.TextChoices):
+        OFFERED = "offered", "Awaiting acceptance"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="handovers")
+    target_type = models.CharField(max_length=32)  # case, support_action, tasking, information_request
+    target_id = models.BigIntegerField()
+    from_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    from_user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    to_user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="handovers_offered")
+    reason = models.TextField()
+    offered_at = models.DateTimeField()
+    offered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OFFERED)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    response_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-offered_at"]

@@ -1,0 +1,859 @@
+"""Every change to a case: one function per intention, one transaction, its event inside it.
+
+Each service checks the access policy, refuses a stale form (optimistic concurrency),
+validates its input against the core's rules and only then writes. A rejected call
+writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+
+from casetrail import clock
+from casetrail.accounts.models import Agency, User
+from casetrail.audit.services import access_log, event_record
+from casetrail.cases.access import require
+from casetrail.cases.models import (
+    AgendaItem,
+    Assessment,
+    Case,
+    Consent,
+    Decision,
+    HandOver,
+    InformationRequest,
+    PanelMeeting,
+    Review,
+    Session,
+    SupportAction,
+    Tasking,
+    WorkStatus,
+)
+from casetrail.core import frameworks
+from casetrail.core.codes import CONSENT_REFUSAL_CONSEQUENCES, PANEL_REVIEW_OUTCOMES, POST_EXIT_OUTCOMES
+from casetrail.core.consent import consent_errors, withdrawal_errors
+from casetrail.core.decisions import DecisionType, occurred_errors, rationale_errors
+from casetrail.core.errors import AccessDenied, InvalidInput, StaleState
+from casetrail.core.lifecycle import Action, CaseFacts, Stage, apply
+from casetrail.core.policy import Permission, acting_role
+from casetrail.core.roles import AgencyKind, Role
+from casetrail.core.schedules import information_request_due
+from casetrail.people.models import Person
+from casetrail.people.services import person_index
+
+GATEWAY_OUTCOMES = {
+    "no_further_action": Action.GATEWAY_NO_FURTHER_ACTION,
+    "signpost": Action.GATEWAY_SIGNPOST,
+    "police_led": Action.GATEWAY_POLICE_LED,
+    "refer_to_panel": Action.GATEWAY_REFER_TO_PANEL,
+}
+
+
+# ---------------------------------------------------------------- shared steps
+
+
+def _errors(**fields: list[str]) -> None:
+    """Raise every collected field error at once, before anything is written."""
+    found = {name: messages for name, messages in fields.items() if messages}
+    if found:
+        raise InvalidInput(found)
+
+
+def _begin(user: User, permission: Permission, case: Case, expected_version: int | None) -> tuple[Case, str]:
+    """Lock the case row, check the policy and the form's version; returns (case, acting role)."""
+    locked = Case.objects.select_for_update().select_related("referral", "person").get(pk=case.pk)
+    require(user, permission, locked)
+    if expected_version is not None and expected_version != locked.version:
+        raise StaleState()
+    role = acting_role(user.as_actor(), permission)
+    assert role is not None  # require() has established it
+    return locked, role.value
+
+
+def _occurred(case: Case, day: date | None, field: str = "occurred_on", not_before: date | None = None,
+              not_before_label: str = "") -> list[str]:
+    if day is None:
+        return ["Enter the date"]
+    return occurred_errors(day, today=clock.today(), birth=case.person.birth, not_before=not_before,
+                           not_before_label=not_before_label)
+
+
+def _facts(case: Case, **overrides: Any) -> CaseFacts:
+    """The recorded facts the lifecycle's guards read."""
+    values: dict[str, Any] = {
+        "stage": Stage(case.stage),
+        "on_panel_agenda": case.agenda_items.exists(),
+        "consent_active": any(c.is_active for c in case.consents.all()),
+        "submitted_assessments": case.assessments.filter(status=Assessment.Status.SUBMITTED).count(),
+        "post_exit_reviews_recorded": frozenset(
+            case.reviews.filter(kind=Review.Kind.POST_EXIT).values_list("months_after_exit", flat=True)
+        ),
+        "pending_information_requests": case.information_requests.filter(replied_on__isnull=True).count(),
+    }
+    values.update(overrides)
+    return CaseFacts(**values)
+
+
+def _decide(case: Case, *, type: DecisionType, outcome: str, rationale: str, user: User, role: str,
+            on: date, details: dict[str, Any] | None = None, attendees: list[str] | None = None,
+            dissent: str = "") -> Decision:
+    from casetrail.audit.services import as_moment
+
+    previous = case.decisions.filter(type=type).order_by("-occurred_at", "-id").first()
+    return Decision.objects.create(
+        case=case, type=type, outcome=outcome, rationale=rationale.strip(), author=user,
+        author_role=role, author_agency_id=user.agency_id, occurred_at=as_moment(on),
+        recorded_at=clock.now(), details=details or {}, attendees=attendees or [],
+        dissent=dissent.strip(), supersedes=previous,
+    )
+
+
+def _move(case: Case, action: Action, facts: CaseFacts, **fields: Any) -> None:
+    """Apply the core's transition and save the case with its new version."""
+    case.stage = apply(action, facts).value
+    _save(case, stage=case.stage, **fields)
+
+
+def _save(case: Case, **fields: Any) -> None:
+    for name, value in fields.items():
+        setattr(case, name, value)
+    case.version += 1
+    case.save(update_fields=[*fields.keys(), "version"])
+
+
+def _event(case: Case, kind: str, subject: Any, user: User, role: str, on: date | None, summary: str,
+           **data: Any) -> None:
+    event_record(kind=kind, subject=subject, case=case, actor=user, role=role, occurred_at=on,
+                 summary=summary, data=data)
+
+
+def _duty_owner(agency: Agency) -> User:
+    if agency.duty_owner_id is None:
+        raise InvalidInput.single("", f"{agency.name} has no duty owner to receive the work; ask an administrator")
+    return agency.duty_owner  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- gateway
+
+
+@transaction.atomic
+def gateway_decide(*, user: User, case: Case, expected_version: int | None, deconfliction_done: bool,
+                   database_checks_done: bool, referrer_contacted_on: date | None,
+                   referrer_contact_summary: str, outcome: str, signposted_to: str, rationale: str,
+                   decided_on: date | None) -> Decision:
+    case, role = _begin(user, Permission.GATEWAY_DECIDE, case, expected_version)
+    action = GATEWAY_OUTCOMES.get(outcome)
+    contacted_errors: list[str] = []
+    if referrer_contacted_on is not None:
+        contacted_errors = _occurred(case, referrer_contacted_on, not_before=case.opened_at.date(),
+                                     not_before_label="the date of the referral")
+    _errors(
+        outcome=[] if action else ["Select the outcome of the gateway assessment"],
+        signposted_to=["Enter the service the person is signposted to"]
+        if outcome == "signpost" and not signposted_to.strip() else [],
+        rationale=rationale_errors(rationale),
+        decided_on=_occurred(case, decided_on, not_before=case.opened_at.date(),
+                             not_before_label="the date of the referral"),
+        referrer_contacted_on=contacted_errors,
+        referrer_contact_summary=["Summarise the contact with the referrer"]
+        if referrer_contacted_on and not referrer_contact_summary.strip() else [],
+    )
+    assert action is not None and decided_on is not None
+    facts = _facts(case, gateway_checks_complete=deconfliction_done and database_checks_done)
+    details = {
+        "deconfliction_done": deconfliction_done,
+        "database_checks_done": database_checks_done,
+        "referrer_contacted_on": referrer_contacted_on.isoformat() if referrer_contacted_on else None,
+        "referrer_contact_summary": referrer_contact_summary.strip(),
+        "signposted_to": signposted_to.strip(),
+    }
+    fields: dict[str, Any] = {"outcome": outcome}
+    if action is Action.GATEWAY_REFER_TO_PANEL:
+        fields.update(referred_to_panel_on=decided_on, owner_agency=case.local_authority,
+                      owner_user=_duty_owner(case.local_authority))
+    elif action is Action.GATEWAY_NO_FURTHER_ACTION:
+        fields.update(closed_on=decided_on, owner_user=user, owner_agency_id=user.agency_id)
+    else:
+        fields.update(owner_user=user, owner_agency_id=user.agency_id)
+    _move(case, action, facts, **fields)
+    decision = _decide(case, type=DecisionType.GATEWAY, outcome=outcome, rationale=rationale, user=user,
+                       role=role, on=decided_on, details=details)
+    _event(case, "gateway.decided", decision, user, role, decided_on,
+           f"Gateway outcome: {outcome.replace('_', ' ')}", outcome=outcome, stage=case.stage)
+    return decision
+
+
+@transaction.atomic
+def signposting_reply(*, user: User, case: Case, expected_version: int | None, accepted: bool | None,
+                      service_contact: str, rationale: str, replied_on: date | None) -> Decision:
+    case, role = _begin(user, Permission.RECORD_SIGNPOSTING_REPLY, case, expected_version)
+    _errors(
+        accepted=["Select whether the service accepted the referral"] if accepted is None else [],
+        service_contact=["Enter who at the service replied"] if not service_contact.strip() else [],
+        rationale=rationale_errors(rationale),
+        replied_on=_occurred(case, replied_on),
+    )
+    assert replied_on is not None
+    action = Action.SIGNPOSTING_ACCEPTED if accepted else Action.SIGNPOSTING_DECLINED
+    fields: dict[str, Any] = {"closed_on": replied_on, "outcome": "signposted"} if accepted else {"outcome": ""}
+    _move(case, action, _facts(case), **fields)
+    decision = _decide(case, type=DecisionType.SIGNPOSTING_REPLY, outcome="accepted" if accepted else "declined",
+                       rationale=rationale, user=user, role=role, on=replied_on,
+                       details={"service_contact": service_contact.strip()})
+    _event(case, "signposting.replied", decision, user, role, replied_on,
+           "Signposted service " + ("accepted the referral" if accepted else "declined; back to gateway"))
+    return decision
+
+
+@transaction.atomic
+def police_led_decide(*, user: User, case: Case, expected_version: int | None, outcome: str, rationale: str,
+                      decided_on: date | None) -> Decision:
+    case, role = _begin(user, Permission.POLICE_LED_DECIDE, case, expected_version)
+    actions = {"refer_to_panel": Action.POLICE_LED_REFER_TO_PANEL, "close": Action.POLICE_LED_CLOSE}
+    _errors(outcome=[] if outcome in actions else ["Select what happens to the case"],
+            rationale=rationale_errors(rationale), decided_on=_occurred(case, decided_on))
+    assert decided_on is not None
+    if outcome == "refer_to_panel":
+        fields: dict[str, Any] = {"referred_to_panel_on": decided_on, "owner_agency": case.local_authority,
+                                  "owner_user": _duty_owner(case.local_authority)}
+    else:
+        fields = {"closed_on": decided_on, "outcome": "police_led"}
+    _move(case, actions[outcome], _facts(case), **fields)
+    decision = _decide(case, type=DecisionType.POLICE_LED, outcome=outcome, rationale=rationale, user=user,
+                       role=role, on=decided_on)
+    _event(case, "police_led.decided", decision, user, role, decided_on, f"Police-led outcome: {outcome}")
+    return decision
+
+
+# ---------------------------------------------------------------- panel
+
+
+@transaction.atomic
+def panel_meeting_create(*, user: User, meets_on: date | None, chair: User | None, location: str) -> PanelMeeting:
+    require(user, Permission.MANAGE_PANEL)
+    authority = user.agency
+    _errors(
+        meets_on=["Enter the date of the meeting"] if meets_on is None else [],
+        chair=["Select a panel chair from your local authority"]
+        if chair is None or chair.agency_id != user.agency_id or not chair.has_role(Role.PANEL_CHAIR) else [],
+        agency=["Only a local authority runs a Channel panel"]
+        if authority is None or authority.kind != AgencyKind.LOCAL_AUTHORITY else [],
+    )
+    meeting = PanelMeeting.objects.create(local_authority=authority, meets_on=meets_on, chair=chair,
+                                          location=location.strip(), created_by=user)
+    role = acting_role(user.as_actor(), Permission.MANAGE_PANEL)
+    event_record(kind="panel.meeting_created", subject=meeting, actor=user, role=role or "",
+                 summary=f"Panel meeting on {meets_on}")
+    return meeting
+
+
+@transaction.atomic
+def agenda_add(*, user: User, meeting: PanelMeeting, case: Case) -> AgendaItem:
+    case, role = _begin(user, Permission.MANAGE_PANEL, case, None)
+    _errors(
+        meeting=["Choose a meeting of your own local authority's panel"]
+        if meeting.local_authority_id != case.local_authority_id else [],
+        case=["Only a case referred to the panel can go on its agenda"]
+        if case.stage not in (Stage.PANEL, Stage.SUPPORT, Stage.AWAITING_CONSENT) else [],
+    )
+    if AgendaItem.objects.filter(meeting=meeting, case=case).exists():
+        raise InvalidInput.single("meeting", "The case is already on that meeting's agenda")
+    item = AgendaItem.objects.create(meeting=meeting, case=case, added_at=clock.now(), added_by=user)
+    _save(case)
+    _event(case, "panel.agenda_added", item, user, role, None, f"Added to the panel agenda for {meeting.meets_on}")
+    return item
+
+
+@transaction.atomic
+def information_request_create(*, user: User, case: Case, to_agency: Agency | None, question: str,
+                               requested_on: date | None) -> InformationRequest:
+    case, role = _begin(user, Permission.MANAGE_PANEL, case, None)
+    _errors(
+        to_agency=["Select the partner agency to ask"] if to_agency is None else [],
+        question=["Enter the question for the partner agency"] if len(question.strip()) < 10 else [],
+        requested_on=_occurred(case, requested_on),
+    )
+    assert to_agency is not None and requested_on is not None
+    request = InformationRequest.objects.create(
+        case=case, to_agency=to_agency, owner_user=_duty_owner(to_agency), question=question.strip(),
+        requested_by=user, requested_on=requested_on, due_on=information_request_due(requested_on),
+    )
+    _save(case)
+    _event(case, "information_request.sent", request, user, role, requested_on,
+           f"Information requested from {to_agency.name}", to_agency=to_agency.pk)
+    return request
+
+
+@transaction.atomic
+def information_request_reply(*, user: User, request: InformationRequest, reply: str,
+                              replied_on: date | None) -> InformationRequest:
+    request = InformationRequest.objects.select_for_update().get(pk=request.pk)
+    case = request.case
+    if user.agency_id != request.to_agency_id and user.pk != request.owner_user_id:
+        raise AccessDenied("Only the agency the request was sent to can reply.")
+    require(user, Permission.ANSWER_INFORMATION_REQUEST)
+    if request.replied_on is not None:
+        raise InvalidInput.single("reply", "This request has already been answered")
+    _errors(reply=["Enter the reply"] if len(reply.strip()) < 5 else [],
+            replied_on=_occurred(case, replied_on, not_before=request.requested_on,
+                                 not_before_label="the date of the request"))
+    request.reply, request.replied_by, request.replied_on = reply.strip(), user, replied_on
+    request.save(update_fields=["reply", "replied_by", "replied_on"])
+    role = acting_role(user.as_actor(), Permission.ANSWER_INFORMATION_REQUEST) or ""
+    _save(Case.objects.select_for_update().get(pk=case.pk))
+    _event(case, "information_request.answered", request, user, role, replied_on,
+           f"{user.agency} answered an information request")
+    return request
+
+
+@transaction.atomic
+def panel_decide(*, user: User, case: Case, expected_version: int | None, adopt: bool | None,
+                 attendees: list[str], rationale: str, dissent: str, signposted_to: str,
+                 decided_on: date | None) -> Decision:
+    case, role = _begin(user, Permission.PANEL_DECIDE, case, expected_version)
+    _errors(
+        adopt=["Select whether the panel adopts the case"] if adopt is None else [],
+        attendees=["Record at least two attendees, with their agencies"] if len(attendees) < 2 else [],
+        rationale=rationale_errors(rationale),
+        signposted_to=["Enter where the person was signposted"]
+        if adopt is False and not signposted_to.strip() else [],
+        decided_on=_occurred(case, decided_on, not_before=case.referred_to_panel_on,
+                             not_before_label="the referral to the panel"),
+    )
+    assert decided_on is not None
+    if adopt:
+        _move(case, Action.PANEL_ADOPT, _facts(case), adopted_on=decided_on, outcome="adopted")
+    else:
+        _move(case, Action.PANEL_NOT_ADOPT, _facts(case), closed_on=decided_on, outcome="not_adopted")
+    decision = _decide(case, type=DecisionType.ADOPTION, outcome="adopted" if adopt else "not_adopted",
+                       rationale=rationale, user=user, role=role, on=decided_on,
+                       details={"signposted_to": signposted_to.strip()}, attendees=attendees, dissent=dissent)
+    _event(case, "panel.decided", decision, user, role, decided_on,
+           "Panel adopted the case" if adopt else "Panel did not adopt the case")
+    return decision
+
+
+# ---------------------------------------------------------------- consent
+
+
+@transaction.atomic
+def consent_record(*, user: User, case: Case, expected_version: int | None, given: bool | None, giver: str,
+                   giver_name: str, capacity_confirmed: bool, capacity_notes: str, scope: str,
+                   given_on: date | None, refusal_consequence: str = "") -> Consent:
+    case, role = _begin(user, Permission.RECORD_CONSENT, case, expected_version)
+    _errors(given=["Select whether consent was given"] if given is None else [],
+            given_on=_occurred(case, given_on, not_before=case.adopted_on, not_before_label="adoption"))
+    assert given is not None and given_on is not None
+    errors = consent_errors(given=given, giver=giver, giver_name=giver_name, capacity_confirmed=capacity_confirmed,
+                            scope=scope, on=given_on, birth=case.person.birth,
+                            refusal_consequence=refusal_consequence)
+    if errors:
+        raise InvalidInput(errors)
+    consent = Consent.objects.create(
+        case=case, given=given, giver=giver, giver_name=giver_name.strip(), capacity_confirmed=capacity_confirmed,
+        capacity_notes=capacity_notes.strip(), scope=scope.strip(), given_on=given_on, recorded_by=user,
+        withdrawal_consequence="" if given else refusal_consequence,
+    )
+    if given:
+        _move(case, Action.CONSENT_GIVEN, _facts(case, consent_active=True))
+    else:
+        _refused(case, refusal_consequence, given_on, user)
+    _decide(case, type=DecisionType.CONSENT, outcome="given" if given else "refused",
+            rationale=scope if given else f"Consent refused: {CONSENT_REFUSAL_CONSEQUENCES[refusal_consequence]}",
+            user=user, role=role, on=given_on, details={"consent": consent.pk, "giver": giver})
+    _event(case, "consent.recorded", consent, user, role, given_on,
+           "Consent given" if given else "Consent refused", giver=giver)
+    return consent
+
+
+def _refused(case: Case, consequence: str, on: date, user: User) -> None:
+    if consequence == "police_led":
+        police = case.police_agency
+        _move(case, Action.CONSENT_REFUSED_TO_POLICE_LED, _facts(case), owner_agency=police,
+              owner_user=_duty_owner(police))
+    else:
+        _move(case, Action.CONSENT_REFUSED_CLOSE, _facts(case), closed_on=on, outcome="consent_refused")
+
+
+@transaction.atomic
+def consent_withdraw(*, user: User, case: Case, expected_version: int | None, withdrawn_on: date | None,
+                     reason: str, consequence: str) -> Consent:
+    case, role = _begin(user, Permission.RECORD_CONSENT, case, expected_version)
+    consent = case.consents.filter(given=True, withdrawn_on__isnull=True).order_by("-given_on").first()
+    if consent is None:
+        raise InvalidInput.single("", "There is no current consent to withdraw")
+    _errors(withdrawn_on=_occurred(case, withdrawn_on, not_before=consent.given_on,
+                                   not_before_label="the date consent was given"),
+            **withdrawal_errors(reason=reason, consequence=consequence))
+    assert withdrawn_on is not None
+    consent.withdrawn_on, consent.withdrawal_reason = withdrawn_on, reason.strip()
+    consent.withdrawal_consequence = consequence
+    consent.save(update_fields=["withdrawn_on", "withdrawal_reason", "withdrawal_consequence"])
+    _refused(case, consequence, withdrawn_on, user)
+    _decide(case, type=DecisionType.CONSENT_WITHDRAWAL, outcome=consequence, rationale=reason, user=user,
+            role=role, on=withdrawn_on, details={"consent": consent.pk})
+    _event(case, "consent.withdrawn", consent, user, role, withdrawn_on,
+           f"Consent withdrawn: {CONSENT_REFUSAL_CONSEQUENCES[consequence]}")
+    return consent
+
+
+# ---------------------------------------------------------------- assessment
+
+
+@transaction.atomic
+def assessment_start(*, user: User, case: Case, framework_ref: str = "") -> Assessment:
+    case, role = _begin(user, Permission.ASSESS, case, None)
+    if case.stage not in (Stage.PANEL, Stage.AWAITING_CONSENT, Stage.SUPPORT):
+        raise InvalidInput.single("", "An assessment can be made while the case is with the Channel panel")
+    if case.assessments.filter(status=Assessment.Status.DRAFT).exists():
+        raise InvalidInput.single("", "There is already a draft assessment: continue that one")
+    try:
+        framework = (frameworks.get_framework(*framework_ref.split(":", 1)) if framework_ref
+                     else frameworks.current_framework(clock.today()))
+    except (frameworks.UnknownFramework, TypeError, ValueError):
+        raise InvalidInput.single("framework", "Select an assessment framework from the list") from None
+    now = clock.now()
+    assessment = Assessment.objects.create(case=case, framework_key=framework.key,
+                                           framework_version=framework.version, author=user, started_at=now,
+                                           updated_at=now)
+    _event(case, "assessment.started", assessment, user, role, None,
+           f"Assessment started on {framework.name} ({framework.version})")
+    return assessment
+
+
+def _framework_of(assessment: Assessment) -> frameworks.Framework:
+    return frameworks.get_framework(assessment.framework_key, assessment.framework_version)
+
+
+def _judgements(raw: dict[str, Any]) -> dict[str, frameworks.Judgement]:
+    return {code: frameworks.Judgement(factor_code=code, present=v.get("present"),
+                                       evidence=v.get("evidence", ""), nature=v.get("nature"))
+            for code, v in raw.items()}
+
+
+@transaction.atomic
+def assessment_save(*, user: User, assessment: Assessment, expected_version: int | None,
+                    judgements: dict[str, dict[str, Any]], summary: str | None = None) -> Assessment:
+    """Save some factors' judgements on a draft (one dimension at a time, say)."""
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    case, role = _begin(user, Permission.ASSESS, assessment.case, None)
+    if assessment.status != Assessment.Status.DRAFT:
+        raise InvalidInput.single("", "A submitted assessment cannot be changed; start a new one")
+    if expected_version is not None and expected_version != assessment.version:
+        raise StaleState()
+    framework = _framework_of(assessment)
+    merged = {**assessment.judgements, **{code: {"present": j.get("present"), "evidence": (j.get("evidence") or "").strip(),
+                                                   "nature": j.get("nature") or None} for code, j in judgements.items()}}
+    errors = frameworks.validate_judgements(framework, _judgements({c: merged[c] for c in judgements}), complete=False)
+    if errors:
+        raise InvalidInput(errors)
+    assessment.judgements = merged
+    if summary is not None:
+        assessment.summary = summary.strip()
+    assessment.updated_at = clock.now()
+    assessment.version += 1
+    assessment.save(update_fields=["judgements", "summary", "updated_at", "version"])
+    _event(case, "assessment.draft_saved", assessment, user, role, None, "Assessment draft saved",
+           factors=sorted(judgements))
+    return assessment
+
+
+@transaction.atomic
+def assessment_submit(*, user: User, assessment: Assessment, expected_version: int | None,
+                      assessed_on: date | None) -> Assessment:
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    case, role = _begin(user, Permission.ASSESS, assessment.case, None)
+    if assessment.status != Assessment.Status.DRAFT:
+        raise InvalidInput.single("", "This assessment has already been submitted")
+    if expected_version is not None and expected_version != assessment.version:
+        raise StaleState()
+    framework = _framework_of(assessment)
+    errors = frameworks.validate_judgements(framework, _judgements(assessment.judgements), complete=True)
+    errors.update({k: v for k, v in {"assessed_on": _occurred(case, assessed_on),
+                                     "summary": [] if len(assessment.summary) >= 20 else
+                                     ["Write a summary of the assessment of at least 20 characters"]}.items() if v})
+    if errors:
+        raise InvalidInput(errors)
+    now = clock.now()
+    assessment.status, assessment.submitted_at, assessment.assessed_on = Assessment.Status.SUBMITTED, now, assessed_on
+    assessment.version += 1
+    assessment.save(update_fields=["status", "submitted_at", "assessed_on", "version"])
+    found = frameworks.identified_vulnerabilities(framework, _judgements(assessment.judgements))
+    assert assessed_on is not None
+    _decide(case, type=DecisionType.ASSESSMENT, outcome=f"{len(found)} vulnerabilities identified",
+            rationale=assessment.summary, user=user, role=role, on=assessed_on,
+            details={"assessment": assessment.pk, "framework": framework.ref,
+                     "vulnerabilities": [v.factor_code for v in found]})
+    _save(case)
+    _event(case, "assessment.submitted", assessment, user, role, assessed_on,
+           f"Assessment submitted on {framework.ref}: {len(found)} vulnerabilities identified")
+    return assessment
+
+
+def latest_vulnerability_codes(case: Case) -> list[str]:
+    assessment = case.assessments.filter(status=Assessment.Status.SUBMITTED).order_by("-submitted_at").first()
+    if assessment is None:
+        return []
+    found = frameworks.identified_vulnerabilities(_framework_of(assessment), _judgements(assessment.judgements))
+    return [v.factor_code for v in found]
+
+
+# ---------------------------------------------------------------- support plan and taskings
+
+
+@transaction.atomic
+def support_action_add(*, user: User, case: Case, description: str, vulnerabilities: Iterable[str],
+                       owner_user: User | None, due_on: date | None) -> SupportAction:
+    case, role = _begin(user, Permission.PLAN_SUPPORT, case, None)
+    codes = list(dict.fromkeys(vulnerabilities))
+    known = set(latest_vulnerability_codes(case))
+    _errors(
+        stage=["Support can only be planned while the case is receiving Channel support"]
+        if case.stage != Stage.SUPPORT else [],
+        description=["Describe the support action"] if len(description.strip()) < 10 else [],
+        vulnerabilities=["Select at least one vulnerability this action addresses"] if not codes else
+        (["Select vulnerabilities identified in the latest submitted assessment"] if not set(codes) <= known else []),
+        owner_user=["Select who owns this action"] if owner_user is None or owner_user.agency_id is None else [],
+        due_on=["Enter the date the action is due"] if due_on is None else
+        (["The due date must be today or later"] if due_on < clock.today() else []),
+    )
+    assert owner_user is not None
+    action = SupportAction.objects.create(
+        case=case, description=description.strip(), vulnerabilities=codes, owner_agency_id=owner_user.agency_id,
+        owner_user=owner_user, due_on=due_on, created_by=user, created_at=clock.now(),
+    )
+    _save(case)
+    _event(case, "support_action.added", action, user, role, None, "Support action added",
+           vulnerabilities=codes, owner_user=owner_user.pk)
+    return action
+
+
+@transaction.atomic
+def support_action_complete(*, user: User, action: SupportAction, status: str, completed_on: date | None,
+                            note: str) -> SupportAction:
+    action = SupportAction.objects.select_for_update().get(pk=action.pk)
+    case = action.case
+    if user.pk != action.owner_user_id:
+        case, role = _begin(user, Permission.PLAN_SUPPORT, case, None)
+    else:
+        case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+        role = next(iter(sorted(user.role_set)), "")
+    if action.status != WorkStatus.OPEN:
+        raise InvalidInput.single("status", "This action is already finished")
+    _errors(status=["Select whether the action was delivered or cancelled"]
+            if status not in (WorkStatus.DONE, WorkStatus.CANCELLED) else [],
+            completed_on=_occurred(case, completed_on),
+            note=["Say what was delivered, or why it was cancelled"] if len(note.strip()) < 10 else [])
+    action.status, action.completed_on, action.completion_note = status, completed_on, note.strip()
+    action.save(update_fields=["status", "completed_on", "completion_note"])
+    _save(case)
+    _event(case, f"support_action.{status}", action, user, role, completed_on, f"Support action marked {status}")
+    return action
+
+
+@transaction.atomic
+def tasking_commission(*, user: User, case: Case, provider_user: User | None, sessions_commissioned: int | None,
+                       purpose: str, vulnerabilities: Iterable[str], commissioned_on: date | None) -> Tasking:
+    from casetrail.providers.models import ProviderWorker
+
+    case, role = _begin(user, Permission.COMMISSION_TASKING, case, None)
+    worker = ProviderWorker.objects.filter(user=provider_user).select_related("organisation").first() \
+        if provider_user is not None else None
+    day = commissioned_on or clock.today()
+    codes = list(dict.fromkeys(vulnerabilities))
+    _errors(
+        stage=["A provider can only be tasked while the case is receiving Channel support"]
+        if case.stage != Stage.SUPPORT else [],
+        provider_user=["Select an intervention provider"] if provider_user is None else
+        (["Only an approved intervention provider with current vetting can be tasked"]
+         if worker is None or not worker.is_approved_on(day) else []),
+        sessions_commissioned=["Enter the number of sessions commissioned, between 1 and 50"]
+        if not sessions_commissioned or not 1 <= sessions_commissioned <= 50 else [],
+        purpose=["Describe what the sessions are for"] if len(purpose.strip()) < 10 else [],
+        vulnerabilities=["Select vulnerabilities identified in the latest submitted assessment"]
+        if not set(codes) <= set(latest_vulnerability_codes(case)) else [],
+        commissioned_on=_occurred(case, commissioned_on),
+    )
+    assert worker is not None and provider_user is not None
+    tasking = Tasking.objects.create(
+        case=case, provider_agency=worker.organisation.agency, provider_user=provider_user,
+        sessions_commissioned=sessions_commissioned, purpose=purpose.strip(), vulnerabilities=codes,
+        commissioned_on=commissioned_on, commissioned_by=user,
+    )
+    _decide(case, type=DecisionType.TASKING, outcome=f"{sessions_commissioned} sessions", rationale=purpose,
+            user=user, role=role, on=day, details={"tasking": tasking.pk, "provider_user": provider_user.pk})
+    _save(case)
+    _event(case, "tasking.commissioned", tasking, user, role, commissioned_on,
+           f"{worker.organisation} tasked for {sessions_commissioned} sessions")
+    return tasking
+
+
+def _provider_begin(user: User, tasking: Tasking) -> tuple[Tasking, Case, str]:
+    tasking = Tasking.objects.select_for_update().get(pk=tasking.pk)
+    case, role = _begin(user, Permission.DELIVER_TASKING, tasking.case, None)
+    if user.agency_id != tasking.provider_agency_id:
+        raise AccessDenied("Only the tasked provider organisation can do this.")
+    return tasking, case, role
+
+
+@transaction.atomic
+def tasking_acknowledge(*, user: User, tasking: Tasking, acknowledged_on: date | None) -> Tasking:
+    tasking, case, role = _provider_begin(user, tasking)
+    if tasking.acknowledged_on is not None:
+        raise InvalidInput.single("", "This tasking has already been acknowledged")
+    _errors(acknowledged_on=_occurred(case, acknowledged_on, not_before=tasking.commissioned_on,
+                                      not_before_label="the date it was commissioned"))
+    tasking.acknowledged_on, tasking.acknowledged_by = acknowledged_on, user
+    tasking.save(update_fields=["acknowledged_on", "acknowledged_by"])
+    _save(case)
+    _event(case, "tasking.acknowledged", tasking, user, role, acknowledged_on, "Tasking acknowledged by provider")
+    return tasking
+
+
+def _next_session(tasking: Tasking) -> int:
+    return tasking.sessions.count() + 1
+
+
+@transaction.atomic
+def session_record(*, user: User, tasking: Tasking, held_on: date | None, report: str) -> Session:
+    tasking, case, role = _provider_begin(user, tasking)
+    number = _next_session(tasking)
+    _errors(
+        tasking=["Acknowledge the tasking before recording sessions"] if tasking.acknowledged_on is None else [],
+        number=[f"All {tasking.sessions_commissioned} commissioned sessions are already accounted for"]
+        if number > tasking.sessions_commissioned else [],
+        held_on=_occurred(case, held_on, not_before=tasking.commissioned_on,
+                          not_before_label="the date it was commissioned"),
+        report=["Write the session report (at least 20 characters)"] if len(report.strip()) < 20 else [],
+    )
+    session = Session.objects.create(tasking=tasking, number=number, status=Session.Status.DELIVERED,
+                                     held_on=held_on, report=report.strip(), recorded_by=user,
+                                     recorded_at=clock.now())
+    _save(case)
+    _event(case, "session.delivered", session, user, role, held_on, f"Session {number} delivered")
+    return session
+
+
+@transaction.atomic
+def session_cancel(*, user: User, tasking: Tasking, cancelled_on: date | None, reason: str) -> Session:
+    tasking, case, role = _provider_begin(user, tasking)
+    number = _next_session(tasking)
+    _errors(
+        number=[f"All {tasking.sessions_commissioned} commissioned sessions are already accounted for"]
+        if number > tasking.sessions_commissioned else [],
+        cancelled_on=_occurred(case, cancelled_on),
+        reason=rationale_errors(reason),
+    )
+    session = Session.objects.create(tasking=tasking, number=number, status=Session.Status.CANCELLED,
+                                     held_on=cancelled_on, cancellation_reason=reason.strip(), recorded_by=user,
+                                     recorded_at=clock.now())
+    assert cancelled_on is not None
+    _decide(case, type=DecisionType.SESSION_CANCELLATION, outcome=f"session {number} cancelled", rationale=reason,
+            user=user, role=role, on=cancelled_on, details={"session": session.pk})
+    _save(case)
+    _event(case, "session.cancelled", session, user, role, cancelled_on, f"Session {number} cancelled")
+    return session
+
+
+# ---------------------------------------------------------------- reviews, exit, closure
+
+
+@transaction.atomic
+def panel_review_record(*, user: User, case: Case, expected_version: int | None, held_on: date | None,
+                        outcome: str, notes: str, attendees: list[str]) -> Review:
+    case, role = _begin(user, Permission.PANEL_DECIDE, case, expected_version)
+    _errors(
+        stage=["Panel reviews are held while the case receives Channel support"]
+        if case.stage not in (Stage.SUPPORT, Stage.AWAITING_CONSENT) else [],
+        outcome=["Select the outcome of the review"] if outcome not in PANEL_REVIEW_OUTCOMES else [],
+        notes=rationale_errors(notes),
+        attendees=["Record at least two attendees, with their agencies"] if len(attendees) < 2 else [],
+        held_on=_occurred(case, held_on, not_before=case.adopted_on, not_before_label="adoption"),
+    )
+    assert held_on is not None
+    decision = _decide(case, type=DecisionType.PANEL_REVIEW, outcome=outcome, rationale=notes, user=user, role=role,
+                       on=held_on, attendees=attendees)
+    review = Review.objects.create(case=case, kind=Review.Kind.PANEL, held_on=held_on, outcome=outcome,
+                                   notes=notes.strip(), decision=decision)
+    _save(case)
+    _event(case, "review.panel", review, user, role, held_on, f"Panel review: {PANEL_REVIEW_OUTCOMES[outcome]}")
+    return review
+
+
+@transaction.atomic
+def case_exit(*, user: User, case: Case, expected_version: int | None, exited_on: date | None, rationale: str,
+              residual_concerns: str, onward_support: str, attendees: list[str], dissent: str = "") -> Decision:
+    case, role = _begin(user, Permission.PANEL_DECIDE, case, expected_version)
+    _errors(
+        rationale=rationale_errors(rationale),
+        attendees=["Record at least two attendees, with their agencies"] if len(attendees) < 2 else [],
+        exited_on=_occurred(case, exited_on, not_before=case.adopted_on, not_before_label="adoption"),
+    )
+    assert exited_on is not None
+    _move(case, Action.EXIT, _facts(case), exited_on=exited_on, outcome="exited")
+    decision = _decide(case, type=DecisionType.EXIT, outcome="exited", rationale=rationale, user=user, role=role,
+                       on=exited_on, attendees=attendees, dissent=dissent,
+                       details={"residual_concerns": residual_concerns.strip(),
+                                "onward_support": onward_support.strip()})
+    _event(case, "case.exited", decision, user, role, exited_on, "Exited from Channel support")
+    return decision
+
+
+@transaction.atomic
+def post_exit_review_record(*, user: User, case: Case, expected_version: int | None, months: int | None,
+                            held_on: date | None, outcome: str, notes: str) -> Review:
+    case, role = _begin(user, Permission.POST_EXIT_REVIEW, case, expected_version)
+    done = set(case.reviews.filter(kind=Review.Kind.POST_EXIT).values_list("months_after_exit", flat=True))
+    _errors(
+        stage=["Post-exit reviews are recorded after the case has exited"] if case.stage != Stage.EXITED else [],
+        months=["Select the 6-month or 12-month review"] if months not in (6, 12) else
+        (["That review has already been recorded"] if months in done else []),
+        outcome=["Select the outcome of the review"] if outcome not in POST_EXIT_OUTCOMES else [],
+        notes=rationale_errors(notes),
+        held_on=_occurred(case, held_on, not_before=case.exited_on, not_before_label="the exit"),
+    )
+    assert held_on is not None
+    decision = _decide(case, type=DecisionType.POST_EXIT_REVIEW, outcome=outcome, rationale=notes, user=user,
+                       role=role, on=held_on, details={"months": months})
+    review = Review.objects.create(case=case, kind=Review.Kind.POST_EXIT, months_after_exit=months, held_on=held_on,
+                                   outcome=outcome, notes=notes.strip(), decision=decision)
+    if outcome == "concerns_returned":
+        _move(case, Action.POST_EXIT_CONCERNS_RETURNED, _facts(case), exited_on=None, outcome="",
+              owner_agency=case.local_authority, owner_user=_duty_owner(case.local_authority))
+    else:
+        _save(case)
+    _event(case, "review.post_exit", review, user, role, held_on, f"{months}-month post-exit review recorded")
+    return review
+
+
+@transaction.atomic
+def case_close(*, user: User, case: Case, expected_version: int | None, closed_on: date | None,
+               rationale: str) -> Decision:
+    case, role = _begin(user, Permission.CLOSE_CASE, case, expected_version)
+    _errors(rationale=rationale_errors(rationale),
+            closed_on=_occurred(case, closed_on, not_before=case.exited_on, not_before_label="the exit"))
+    assert closed_on is not None
+    _move(case, Action.CLOSE, _facts(case), closed_on=closed_on)
+    decision = _decide(case, type=DecisionType.CLOSURE, outcome="closed", rationale=rationale, user=user, role=role,
+                       on=closed_on)
+    _event(case, "case.closed", decision, user, role, closed_on, "Case closed")
+    return decision
+
+
+# ---------------------------------------------------------------- re-referral and hand-over
+
+
+@transaction.atomic
+def case_link_person(*, user: User, case: Case, person: Person | None, rationale: str) -> Decision:
+    """Link this case's referral to an earlier person record: a combination decision."""
+    case, role = _begin(user, Permission.LINK_PERSON, case, None)
+    referral = case.referral
+    previous = case.person
+    _errors(
+        person=["Select the earlier person record"] if person is None else
+        (["This case is already linked to that person"] if person.pk == previous.pk else
+         (["That record has been linked into another; choose that one"] if person.merged_into_id else [])),
+        rationale=rationale_errors(rationale),
+    )
+    assert person is not None
+    decision = _decide(case, type=DecisionType.PERSON_LINK, outcome="linked", rationale=rationale, user=user,
+                       role=role, on=clock.today(),
+                       details={"from_person": previous.pk, "to_person": person.pk,
+                                "from_reference": previous.reference, "to_reference": person.reference})
+    type(referral).objects.filter(pk=referral.pk).update(person=person)
+    _save(case, person=person)
+    person_index(person=person, names=[referral.given_names, referral.family_name, referral.other_names],
+                 birth=referral.birth)
+    if not previous.referrals.exclude(pk=referral.pk).exists():
+        Person.objects.filter(pk=previous.pk).update(merged_into=person)
+    _event(case, "person.linked", decision, user, role, None,
+           f"Referral {referral.reference} linked to person {person.reference}",
+           from_person=previous.pk, to_person=person.pk)
+    access_log(user=user, operation="combination", subject=person, case=case, person=person,
+               justification=rationale.strip())
+    return decision
+
+
+HANDOVER_TARGETS = {
+    "case": Case,
+    "support_action": SupportAction,
+    "tasking": Tasking,
+    "information_request": InformationRequest,
+}
+
+
+def _target(case: Case, target_type: str, target_id: int) -> Any:
+    model = HANDOVER_TARGETS.get(target_type)
+    if model is None:
+        raise InvalidInput.single("target_type", "Choose the case or one of its tasks")
+    if model is Case:
+        if target_id != case.pk:
+            raise InvalidInput.single("target_id", "That is not this case")
+        return case
+    target = model.objects.filter(pk=target_id, case=case).first()
+    if target is None:
+        raise InvalidInput.single("target_id", "That task is not part of this case")
+    return target
+
+
+@transaction.atomic
+def handover_offer(*, user: User, case: Case, target_type: str, target_id: int, to_user: User | None,
+                   reason: str) -> HandOver:
+    case, role = _begin(user, Permission.OFFER_HANDOVER, case, None)
+    target = _target(case, target_type, target_id)
+    pending = HandOver.objects.filter(case=case, target_type=target_type, target_id=target_id,
+                                      status=HandOver.Status.OFFERED).exists()
+    _errors(
+        stage=["A closed case cannot be handed over"] if case.stage == Stage.CLOSED else [],
+        to_user=["Select the person to hand over to"] if to_user is None or not to_user.is_active else
+        (["They already own it"] if to_user.pk == target.owner_user_id else
+         (["The receiver must belong to an agency"] if to_user.agency_id is None else [])),
+        reason=rationale_errors(reason),
+        target_id=["A hand-over of this is already awaiting an answer"] if pending else [],
+    )
+    assert to_user is not None
+    offer = HandOver.objects.create(
+        case=case, target_type=target_type, target_id=target_id, from_agency_id=target.owner_user.agency_id,
+        from_user=target.owner_user, to_agency_id=to_user.agency_id, to_user=to_user, reason=reason.strip(),
+        offered_at=clock.now(), offered_by=user,
+    )
+    _save(case)
+    _event(case, "handover.offered", offer, user, role, None,
+           f"Hand-over of {target_type.replace('_', ' ')} offered to {to_user.agency}", to_user=to_user.pk)
+    return offer
+
+
+@transaction.atomic
+def handover_respond(*, user: User, handover: HandOver, accept: bool | None, note: str) -> HandOver:
+    handover = HandOver.objects.select_for_update().get(pk=handover.pk)
+    if handover.to_user_id != user.pk:
+        raise AccessDenied("Only the person the hand-over was offered to can answer it.")
+    if handover.status != HandOver.Status.OFFERED:
+        raise InvalidInput.single("", "This hand-over has already been answered")
+    _errors(accept=["Select whether you accept"] if accept is None else [],
+            note=["Say why you are declining"] if accept is False and len(note.strip()) < 10 else [])
+    case = Case.objects.select_for_update().get(pk=handover.case_id)
+    target = _target(case, handover.target_type, handover.target_id)
+    handover.status = HandOver.Status.ACCEPTED if accept else HandOver.Status.DECLINED
+    handover.responded_at, handover.response_note = clock.now(), note.strip()
+    handover.save(update_fields=["status", "responded_at", "response_note"])
+    if accept:
+        if target is case:
+            _save(case, owner_user=user, owner_agency_id=user.agency_id)
+        else:
+            fields = ["owner_user"]
+            target.owner_user = user
+            if hasattr(target, "owner_agency_id"):
+                target.owner_agency_id = user.agency_id
+                fields.append("owner_agency")
+            target.save(update_fields=fields)
+            _save(case)
+    else:
+        _save(case)
+    role = next(iter(sorted(user.role_set)), "")
+    _event(case, f"handover.{handover.status}", handover, user, role, None,
+           f"Hand-over {handover.status} by {user.agency}")
+    return handover

@@ -1,0 +1,66 @@
+"""Code lists used on referrals, versioned because the official categories change."""
+
+from __future__ import annotations
+
+CODE_LIST_VERSION = "2024"
+
+SECTORS: dict[str, str] = {
+    "education": "Education",
+    "police": "Police",
+    "local_authority": "Local authority",
+    "health": "Health",
+    "community": "Community",
+    "friends_family": "Friends and family",
+    "prison": "Prison",
+    "probation": "Probation",
+    "other": "Other",
+}
+
+CONCERN_TYPES: dict[str, str] = {
+    "islamist": "Islamist",
+    "extreme_right_wing": "Extreme right-wing",
+    "left_wing": "Left-wing, anarchist or single-issue",
+    "violence_fascination": "Fascination with extreme violence or mass casualty attacks",
+    "mixed_unclear": "Conflicted, mixed or unclear",
+    "no_ideology": "No ideology identified",
+    "other": "Other",
+}
+
+URGENCY: dict[str, str] = {
+    "routine": "Routine: no immediate risk",
+    "urgent": "Urgent: concern is escalating",
+    "immediate": "Immediate risk: 999 has been called",
+}
+
+PERSON_AWARE: dict[str, str] = {
+    "yes": "Yes",
+    "no": "No",
+    "not_known": "Not known",
+}
+
+SEX: dict[str, str] = {
+    "male": "Male",
+    "female": "Female",
+    "not_known": "Not known",
+}
+
+GIVER: dict[str, str] = {
+    "person": "The person",
+    "parent_carer": "A parent or carer",
+}
+
+CONSENT_REFUSAL_CONSEQUENCES: dict[str, str] = {
+    "police_led": "Move to police-led case management",
+    "close": "Close and signpost to other safeguarding support",
+}
+
+POST_EXIT_OUTCOMES: dict[str, str] = {
+    "no_concerns": "No concerns: continue to next review or closure",
+    "concerns_returned": "Concerns have returned: back to the Channel panel",
+}
+
+PANEL_REVIEW_OUTCOMES: dict[str, str] = {
+    "continue": "Continue support as planned",
+    "plan_changed": "Continue with a changed plan",
+    "consider_exit": "Consider exit at the next panel",
+}

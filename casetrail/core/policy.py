@@ -1,0 +1,230 @@
+"""The one access policy: who may see a case, how much of it, and who may do what.
+
+Visibility is a set of scopes per role; the Django side turns the same scopes into query
+filters, so lists, pages and the API all apply this table and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+from casetrail.core.lifecycle import Stage
+from casetrail.core.roles import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    agency_id: int
+    roles: frozenset[Role]
+    panel_authority_id: int | None = None  # the local authority whose panel a member sits on
+
+
+@dataclass(frozen=True)
+class CaseAccessFacts:
+    """Relations between a case and agencies or people, as recorded."""
+
+    stage: Stage
+    police_agency_id: int
+    local_authority_id: int
+    owner_agency_id: int
+    owner_user_id: int
+    referrer_user_id: int | None = None
+    reached_panel: bool = False
+    agenda_authority_ids: frozenset[int] = field(default_factory=frozenset)
+    tasked_agency_ids: frozenset[int] = field(default_factory=frozenset)
+    offered_to_user_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+class Scope(StrEnum):
+    """One way a person can be involved in a case."""
+
+    OWNER = "owner"  # the case's named owner, or a colleague in the owning agency
+    POLICE_AREA = "police_area"  # the police force the case belongs to
+    CHANNEL_AUTHORITY = "channel_authority"  # the local authority, once referred to Channel
+    PANEL_AGENDA = "panel_agenda"  # on the agenda of the panel the member sits on
+    TASKED_PROVIDER = "tasked_provider"  # the provider organisation tasked on the case
+    OWN_REFERRAL = "own_referral"  # the referrer who made the referral
+    HANDOVER_OFFER = "handover_offer"  # offered ownership, to decide whether to accept
+    EVERY_CASE = "every_case"  # oversight, read only
+
+
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.REFERRER: frozenset({Scope.OWN_REFERRAL}),
+    Role.POLICE_OFFICER: frozenset({Scope.POLICE_AREA, Scope.OWNER, Scope.HANDOVER_OFFER}),
+    Role.CHANNEL_COORDINATOR: frozenset(
+        {Scope.CHANNEL_AUTHORITY, Scope.OWNER, Scope.HANDOVER_OFFER}
+    ),
+    Role.PANEL_CHAIR: frozenset({Scope.CHANNEL_AUTHORITY, Scope.OWNER, Scope.HANDOVER_OFFER}),
+    Role.PANEL_MEMBER: frozenset({Scope.PANEL_AGENDA, Scope.OWNER, Scope.HANDOVER_OFFER}),
+    Role.PROVIDER: frozenset({Scope.TASKED_PROVIDER, Scope.HANDOVER_OFFER}),
+    Role.OVERSIGHT: frozenset({Scope.EVERY_CASE}),
+    Role.ADMINISTRATOR: frozenset(),
+}
+
+
+class View(IntEnum):
+    """How much of a case a person sees; higher includes lower."""
+
+    NONE = 0
+    REFERRER_STATUS = 1  # stage, outcome and dates; never police checks or case notes
+    PROVIDER = 2  # the person, their tasking, sessions and the plan actions
+    FULL = 3
+
+
+SCOPE_VIEW: dict[Scope, View] = {
+    Scope.OWN_REFERRAL: View.REFERRER_STATUS,
+    Scope.TASKED_PROVIDER: View.PROVIDER,
+    Scope.HANDOVER_OFFER: View.FULL,
+    Scope.OWNER: View.FULL,
+    Scope.POLICE_AREA: View.FULL,
+    Scope.CHANNEL_AUTHORITY: View.FULL,
+    Scope.PANEL_AGENDA: View.FULL,
+    Scope.EVERY_CASE: View.FULL,
+}
+
+
+def scopes_for(actor: Actor) -> frozenset[Scope]:
+    result: set[Scope] = set()
+    for role in actor.roles:
+        result |= ROLE_SCOPES[role]
+    return frozenset(result)
+
+
+def scope_holds(scope: Scope, actor: Actor, case: CaseAccessFacts) -> bool:
+    if scope is Scope.OWNER:
+        return actor.user_id == case.owner_user_id or actor.agency_id == case.owner_agency_id
+    if scope is Scope.POLICE_AREA:
+        return actor.agency_id == case.police_agency_id
+    if scope is Scope.CHANNEL_AUTHORITY:
+        return actor.agency_id == case.local_authority_id and case.reached_panel
+    if scope is Scope.PANEL_AGENDA:
+        return actor.panel_authority_id is not None and (
+            actor.panel_authority_id in case.agenda_authority_ids
+        )
+    if scope is Scope.TASKED_PROVIDER:
+        return actor.agency_id in case.tasked_agency_ids
+    if scope is Scope.OWN_REFERRAL:
+        return case.referrer_user_id is not None and actor.user_id == case.referrer_user_id
+    if scope is Scope.HANDOVER_OFFER:
+        return actor.user_id in case.offered_to_user_ids
+    return scope is Scope.EVERY_CASE
+
+
+def case_view(actor: Actor, case: CaseAccessFacts) -> View:
+    """The most the actor may see of this case."""
+    views = [SCOPE_VIEW[s] for s in scopes_for(actor) if scope_holds(s, actor, case)]
+    return max(views, default=View.NONE)
+
+
+class Permission(StrEnum):
+    """Things a person does to a case or to the programme's registers."""
+
+    SUBMIT_REFERRAL = "submit_referral"
+    GATEWAY_DECIDE = "gateway_decide"
+    LINK_PERSON = "link_person"
+    RECORD_SIGNPOSTING_REPLY = "record_signposting_reply"
+    POLICE_LED_DECIDE = "police_led_decide"
+    MANAGE_PANEL = "manage_panel"  # meetings, agendas, information requests
+    ANSWER_INFORMATION_REQUEST = "answer_information_request"
+    PANEL_DECIDE = "panel_decide"  # adopt, not adopt, exit, panel review
+    RECORD_CONSENT = "record_consent"
+    ASSESS = "assess"
+    PLAN_SUPPORT = "plan_support"
+    COMMISSION_TASKING = "commission_tasking"
+    DELIVER_TASKING = "deliver_tasking"  # acknowledge, record and cancel sessions
+    POST_EXIT_REVIEW = "post_exit_review"
+    CLOSE_CASE = "close_case"
+    OFFER_HANDOVER = "offer_handover"
+    MANAGE_PROVIDERS = "manage_providers"
+    MANAGE_USERS = "manage_users"
+    SEARCH = "search"
+
+
+PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
+    Permission.SUBMIT_REFERRAL: frozenset(Role),
+    Permission.GATEWAY_DECIDE: frozenset({Role.POLICE_OFFICER}),
+    Permission.LINK_PERSON: frozenset({Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR}),
+    Permission.RECORD_SIGNPOSTING_REPLY: frozenset({Role.POLICE_OFFICER}),
+    Permission.POLICE_LED_DECIDE: frozenset({Role.POLICE_OFFICER}),
+    Permission.MANAGE_PANEL: frozenset({Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}),
+    Permission.ANSWER_INFORMATION_REQUEST: frozenset(
+        {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.PANEL_MEMBER}
+    ),
+    Permission.PANEL_DECIDE: frozenset({Role.PANEL_CHAIR}),
+    Permission.RECORD_CONSENT: frozenset({Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}),
+    Permission.ASSESS: frozenset({Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}),
+    Permission.PLAN_SUPPORT: frozenset({Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}),
+    Permission.COMMISSION_TASKING: frozenset({Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}),
+    Permission.DELIVER_TASKING: frozenset({Role.PROVIDER}),
+    Permission.POST_EXIT_REVIEW: frozenset(
+        {Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.POLICE_OFFICER}
+    ),
+    Permission.CLOSE_CASE: frozenset({Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}),
+    Permission.OFFER_HANDOVER: frozenset(
+        {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}
+    ),
+    Permission.MANAGE_PROVIDERS: frozenset({Role.ADMINISTRATOR, Role.CHANNEL_COORDINATOR}),
+    Permission.MANAGE_USERS: frozenset({Role.ADMINISTRATOR}),
+    Permission.SEARCH: frozenset(
+        {
+            Role.POLICE_OFFICER,
+            Role.CHANNEL_COORDINATOR,
+            Role.PANEL_CHAIR,
+            Role.PANEL_MEMBER,
+            Role.PROVIDER,
+            Role.OVERSIGHT,
+        }
+    ),
+}
+
+# Permissions on a case need this much view of it; the rest are programme-wide.
+CASE_PERMISSION_VIEW: dict[Permission, View] = {
+    Permission.GATEWAY_DECIDE: View.FULL,
+    Permission.LINK_PERSON: View.FULL,
+    Permission.RECORD_SIGNPOSTING_REPLY: View.FULL,
+    Permission.POLICE_LED_DECIDE: View.FULL,
+    Permission.MANAGE_PANEL: View.FULL,
+    Permission.ANSWER_INFORMATION_REQUEST: View.FULL,
+    Permission.PANEL_DECIDE: View.FULL,
+    Permission.RECORD_CONSENT: View.FULL,
+    Permission.ASSESS: View.FULL,
+    Permission.PLAN_SUPPORT: View.FULL,
+    Permission.COMMISSION_TASKING: View.FULL,
+    Permission.DELIVER_TASKING: View.PROVIDER,
+    Permission.POST_EXIT_REVIEW: View.FULL,
+    Permission.CLOSE_CASE: View.FULL,
+    Permission.OFFER_HANDOVER: View.FULL,
+}
+
+
+def acting_role(actor: Actor, permission: Permission) -> Role | None:
+    """The role in which the actor holds the permission (recorded on decisions), if any."""
+    for role in sorted(PERMISSION_ROLES[permission] & actor.roles):
+        return role
+    return None
+
+
+def denial(actor: Actor, permission: Permission, case: CaseAccessFacts | None = None) -> str | None:
+    """Why the actor may not do this (None when they may)."""
+    role = acting_role(actor, permission)
+    if role is None:
+        needed = ", ".join(sorted(r.label for r in PERMISSION_ROLES[permission]))
+        return f"Only these roles can do this: {needed}."
+    needed_view = CASE_PERMISSION_VIEW.get(permission)
+    if needed_view is None:
+        return None
+    if case is None:
+        return "This needs a case."
+    # The permission must come from the same role that gives the view, so a police officer
+    # cannot act as a panel member, say, on a case they see only through another role.
+    for role in PERMISSION_ROLES[permission] & actor.roles:
+        role_actor = Actor(actor.user_id, actor.agency_id, frozenset({role}), actor.panel_authority_id)
+        if case_view(role_actor, case) >= needed_view:
+            return None
+    return "You are not involved in this case in a way that allows this."
+
+
+def may(actor: Actor, permission: Permission, case: CaseAccessFacts | None = None) -> bool:
+    return denial(actor, permission, case) is None

@@ -1,0 +1,94 @@
+"""What a referral must contain before it can be accepted."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from casetrail.core.codes import CONCERN_TYPES, PERSON_AWARE, SECTORS, SEX, URGENCY
+from casetrail.core.dates import PartialDate
+
+POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_CONCERN_CHARACTERS = 30
+
+
+@dataclass(frozen=True)
+class ReferralInput:
+    referrer_name: str
+    referrer_job_title: str
+    referrer_email: str
+    referrer_phone: str
+    referrer_organisation: str
+    referrer_sector: str
+    given_names: str
+    family_name: str
+    other_names: str
+    date_of_birth: PartialDate | None
+    sex: str
+    address: str
+    postcode: str
+    school_or_workplace: str
+    local_authority_id: int
+    concern: str
+    first_observed_on: date
+    concern_types: tuple[str, ...] = field(default_factory=tuple)
+    urgency: str = "routine"
+    person_aware: str = "not_known"
+    discussed_with: str = ""
+
+
+def normalise_postcode(value: str) -> str:
+    compact = re.sub(r"\s+", "", value.upper())
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+
+
+def referral_errors(data: ReferralInput, *, today: date) -> dict[str, list[str]]:
+    """Every problem with a referral, keyed by field; empty when it can be accepted."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    required = {
+        "referrer_name": "Enter your full name",
+        "referrer_job_title": "Enter your job title or role",
+        "referrer_email": "Enter your email address",
+        "referrer_organisation": "Enter the name of your organisation",
+        "given_names": "Enter the person's first name",
+        "family_name": "Enter the person's last name",
+        "concern": "Describe what you observed",
+    }
+    for name, message in required.items():
+        if not str(getattr(data, name)).strip():
+            add(name, message)
+    if data.referrer_email.strip() and not EMAIL.match(data.referrer_email.strip()):
+        add("referrer_email", "Enter an email address in the correct format, like name@example.org")
+    if data.referrer_sector not in SECTORS:
+        add("referrer_sector", "Select the sector your organisation is in")
+    if data.sex and data.sex not in SEX:
+        add("sex", "Select the person's sex, or 'Not known'")
+    if data.postcode.strip() and not POSTCODE.match(normalise_postcode(data.postcode)):
+        add("postcode", "Enter a real postcode, like SW1A 1AA")
+    if data.concern.strip() and len(data.concern.strip()) < MIN_CONCERN_CHARACTERS:
+        add("concern", f"Describe what you observed in at least {MIN_CONCERN_CHARACTERS} characters")
+    if not data.concern_types:
+        add("concern_types", "Select at least one type of concern, or 'No ideology identified'")
+    unknown = [c for c in data.concern_types if c not in CONCERN_TYPES]
+    if unknown:
+        add("concern_types", "Select types of concern from the list")
+    if data.urgency not in URGENCY:
+        add("urgency", "Select how urgent the concern is")
+    if data.person_aware not in PERSON_AWARE:
+        add("person_aware", "Select whether the person knows about this referral")
+    if data.date_of_birth is not None:
+        if data.date_of_birth.earliest() > today:
+            add("date_of_birth", "Date of birth must be in the past")
+        elif today.year - data.date_of_birth.year > 120:
+            add("date_of_birth", "Date of birth must be within the last 120 years")
+    if data.first_observed_on > today:
+        add("first_observed_on", "The date the concern was first observed must be today or in the past")
+    elif data.date_of_birth is not None and data.first_observed_on < data.date_of_birth.earliest():
+        add("first_observed_on", "The date the concern was first observed must be after the person's date of birth")
+    return errors

@@ -1,0 +1,45 @@
+"""People referred to the programme, who outlive any one case, and their search keys."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from casetrail.core.dates import PartialDate
+
+
+class Person(models.Model):
+    reference = models.CharField(max_length=20, unique=True)
+    # Identity as first recorded; each referral keeps its own copy as recorded on it.
+    given_names = models.CharField(max_length=200)
+    family_name = models.CharField(max_length=200)
+    date_of_birth = models.CharField(max_length=10, blank=True, help_text="YYYY, YYYY-MM or YYYY-MM-DD")
+    sex = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField()
+    # Set when a person record is found to be a duplicate and linked into another.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records")
+
+    class Meta:
+        ordering = ["family_name", "given_names"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_name}".strip()
+
+    @property
+    def birth(self) -> PartialDate | None:
+        return PartialDate.from_iso(self.date_of_birth) if self.date_of_birth else None
+
+
+class SearchKey(models.Model):
+    """Normalised and phonetic keys of every name and birth date recorded for a person."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="search_keys")
+    kind = models.CharField(max_length=16)  # name, phonetic, dob, year
+    value = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "value"])]
+        constraints = [models.UniqueConstraint(fields=["person", "kind", "value"], name="search_key_unique")]

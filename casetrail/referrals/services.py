@@ -1,0 +1,174 @@
+"""Referral intake: one transaction creates the referral, its person, its case and their events."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from casetrail import clock
+from casetrail.accounts.models import Agency, User
+from casetrail.audit.services import access_log, event_record
+from casetrail.core.codes import CODE_LIST_VERSION
+from casetrail.core.errors import InvalidInput
+from casetrail.core.lifecycle import Stage
+from casetrail.core.policy import Permission
+from casetrail.core.referrals import ReferralInput, normalise_postcode, referral_errors
+from casetrail.core.roles import AgencyKind
+from casetrail.referrals.attachments import UploadedFile, check_upload
+from casetrail.referrals.models import Attachment, IdempotencyRecord, Referral
+
+
+class IdempotencyConflict(InvalidInput):
+    """The same idempotency key was used for a different submission."""
+
+
+def _next_reference(prefix: str, model: type, field: str = "reference") -> str:
+    year = clock.today().year
+    stem = f"{prefix}-{year}-"
+    count = model.objects.filter(**{f"{field}__startswith": stem}).count() + 1
+    return f"{stem}{count:05d}"
+
+
+def request_fingerprint(data: ReferralInput) -> str:
+    payload = asdict(data)
+    payload["date_of_birth"] = data.date_of_birth.to_iso() if data.date_of_birth else None
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def referral_submit(
+    *,
+    user: User,
+    data: ReferralInput,
+    attachments: list[UploadedFile] | None = None,
+    idempotency_key: str | None = None,
+    channel: str = "web",
+) -> tuple[Referral, bool]:
+    """Accept a referral; returns (referral, created). A retried key returns the first referral."""
+    from casetrail.cases.access import require
+
+    require(user, Permission.SUBMIT_REFERRAL)
+    fingerprint = request_fingerprint(data)
+    if idempotency_key:
+        earlier = IdempotencyRecord.objects.filter(user=user, key=idempotency_key).select_related("referral").first()
+        if earlier is not None:
+            return _replay(earlier, fingerprint), False
+
+    errors = referral_errors(data, today=clock.today())
+    authority = Agency.objects.filter(pk=data.local_authority_id, kind=AgencyKind.LOCAL_AUTHORITY).first()
+    if authority is None:
+        errors.setdefault("local_authority_id", []).append("Select the local authority area the person lives in")
+    elif authority.police_force_id is None or authority.police_force.duty_owner_id is None:
+        errors.setdefault("local_authority_id", []).append(
+            "That area has no police Prevent team set up to screen referrals; contact the administrator"
+        )
+    checked = []
+    for index, upload in enumerate(attachments or []):
+        try:
+            checked.append(check_upload(upload))
+        except InvalidInput as problem:
+            errors.setdefault("attachments", []).extend(f"File {index + 1}: {m}" for m in problem.errors[""])
+    if errors:
+        raise InvalidInput(errors)
+
+    try:
+        with transaction.atomic():
+            referral = _create(user=user, data=data, authority=authority, checked=checked, channel=channel)
+            if idempotency_key:
+                IdempotencyRecord.objects.create(
+                    user=user, key=idempotency_key, request_hash=fingerprint, referral=referral,
+                    created_at=clock.now(),
+                )
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: answer with its referral.
+        earlier = IdempotencyRecord.objects.filter(user=user, key=idempotency_key).select_related("referral").first()
+        if earlier is None:
+            raise
+        return _replay(earlier, fingerprint), False
+    return referral, True
+
+
+def _replay(earlier: IdempotencyRecord, fingerprint: str) -> Referral:
+    if earlier.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            {"idempotency_key": ["This idempotency key was already used for a different referral."]}
+        )
+    return earlier.referral
+
+
+def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list, channel: str) -> Referral:  # type: ignore[type-arg]
+    from casetrail.cases.models import Case
+    from casetrail.people.services import person_create, person_index
+
+    now = clock.now()
+    person = person_create(
+        given_names=data.given_names, family_name=data.family_name, birth=data.date_of_birth, sex=data.sex
+    )
+    if data.other_names.strip():
+        person_index(person=person, names=[data.other_names], birth=None)
+    referral = Referral.objects.create(
+        reference=_next_reference("REF", Referral),
+        submitted_by=user,
+        submitted_at=now,
+        referrer_name=data.referrer_name.strip(),
+        referrer_job_title=data.referrer_job_title.strip(),
+        referrer_email=data.referrer_email.strip(),
+        referrer_phone=data.referrer_phone.strip(),
+        referrer_organisation=data.referrer_organisation.strip(),
+        referrer_sector=data.referrer_sector,
+        person=person,
+        given_names=data.given_names.strip(),
+        family_name=data.family_name.strip(),
+        other_names=data.other_names.strip(),
+        date_of_birth=data.date_of_birth.to_iso() if data.date_of_birth else "",
+        sex=data.sex,
+        address=data.address.strip(),
+        postcode=normalise_postcode(data.postcode) if data.postcode.strip() else "",
+        school_or_workplace=data.school_or_workplace.strip(),
+        local_authority=authority,
+        concern=data.concern.strip(),
+        first_observed_on=data.first_observed_on,
+        concern_types=list(data.concern_types),
+        code_list_version=CODE_LIST_VERSION,
+        urgency=data.urgency,
+        person_aware=data.person_aware,
+        discussed_with=data.discussed_with.strip(),
+    )
+    police = authority.police_force
+    case = Case.objects.create(
+        reference=_next_reference("CT", Case),
+        person=person,
+        referral=referral,
+        stage=Stage.GATEWAY,
+        police_agency=police,
+        local_authority=authority,
+        owner_agency=police,
+        owner_user_id=police.duty_owner_id,
+        opened_at=now,
+    )
+    upload_dir = Path(settings.MEDIA_ROOT)
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    for item in checked:
+        stored = secrets.token_hex(16)
+        (upload_dir / stored).write_bytes(item.content)
+        Attachment.objects.create(
+            referral=referral, original_name=item.name, stored_name=stored,
+            content_type=item.content_type, size=len(item.content), sha256=item.sha256, uploaded_at=now,
+        )
+    event_record(
+        kind="referral.submitted", subject=referral, case=case, actor=user, role="referrer",
+        occurred_at=now, summary=f"Referral {referral.reference} received",
+        data={"channel": channel, "attachments": len(checked), "urgency": data.urgency},
+    )
+    event_record(
+        kind="case.opened", subject=case, case=case, actor=user, role="referrer", occurred_at=now,
+        summary=f"Case {case.reference} opened at gateway; owner {police.name}",
+        data={"owner_user": case.owner_user_id, "owner_agency": police.pk},
+    )
+    access_log(user=user, operation="collection", subject=referral, case=case, person=person, channel=channel)
+    return referral

@@ -1,0 +1,169 @@
+"""Django settings, all read from the environment through casetrail.env.
+
+With nothing set, Casetrail runs in development mode on an embedded SQLite database.
+With CASETRAIL_ENV=production it refuses to start unless the secrets it needs are set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from casetrail.env import database_from_url, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ENVIRONMENT = env_str("CASETRAIL_ENV", "development")
+PRODUCTION = ENVIRONMENT == "production"
+
+if PRODUCTION:
+    SECRET_KEY = env_str("CASETRAIL_SECRET_KEY")
+    ALLOWED_HOSTS = env_list("CASETRAIL_ALLOWED_HOSTS", [])
+    if not ALLOWED_HOSTS:
+        from casetrail.env import MissingSetting
+
+        raise MissingSetting("CASETRAIL_ALLOWED_HOSTS must list the site's host names in production.")
+    DEBUG = False
+else:
+    SECRET_KEY = env_str("CASETRAIL_SECRET_KEY", "development-only-not-secret-" + "x" * 32)
+    ALLOWED_HOSTS = env_list("CASETRAIL_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+    DEBUG = env_bool("CASETRAIL_DEBUG", False)
+
+VAR_DIR = Path(env_str("CASETRAIL_VAR_DIR", str(BASE_DIR / "var")))
+DATABASES = {
+    "default": database_from_url(
+        env_str("CASETRAIL_DATABASE_URL", f"sqlite:///{VAR_DIR / 'casetrail.sqlite3'}"), BASE_DIR
+    ).as_django()
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "casetrail.accounts",
+    "casetrail.audit",
+    "casetrail.people",
+    "casetrail.referrals",
+    "casetrail.providers",
+    "casetrail.cases",
+    "casetrail.web",
+    "casetrail.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "casetrail.web.middleware.RequestIdMiddleware",
+]
+
+ROOT_URLCONF = "casetrail.urls"
+WSGI_APPLICATION = "casetrail.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "casetrail" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "casetrail.web.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "web:sign-in"
+LOGIN_REDIRECT_URL = "web:my-work"
+LOGOUT_REDIRECT_URL = "web:sign-in"
+
+SESSION_COOKIE_AGE = env_int("CASETRAIL_SESSION_SECONDS", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True  # inactivity expiry: each request extends the session
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = PRODUCTION and env_bool("CASETRAIL_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 31536000 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = False
+USE_TZ = True
+
+# GOV.UK Frontend's precompiled CSS refers to /assets/..., so static files live there.
+STATIC_URL = "/assets/"
+STATIC_ROOT = Path(env_str("CASETRAIL_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "casetrail" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Attachments are stored outside the web root and only served through an access-checked view.
+MEDIA_ROOT = Path(env_str("CASETRAIL_UPLOAD_DIR", str(VAR_DIR / "uploads")))
+MAX_ATTACHMENT_BYTES = env_int("CASETRAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+TASKS = {
+    "default": {
+        "BACKEND": env_str(
+            "CASETRAIL_TASKS_BACKEND",
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if env_bool("CASETRAIL_TASKS_IMMEDIATE", False)
+            else "django_tasks_db.DatabaseBackend",
+        )
+    }
+}
+
+EMAIL_BACKEND = env_str("CASETRAIL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("CASETRAIL_FROM_EMAIL", "casetrail@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "casetrail.web.logging.JsonFormatter"}},
+    "filters": {"request_id": {"()": "casetrail.web.logging.RequestIdFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": env_str("CASETRAIL_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": env_str("CASETRAIL_ACCESS_LOG_LEVEL", "INFO")},
+    },
+}
+
+NINJA_PAGINATION_PER_PAGE = 50

@@ -1,0 +1,1 @@
+"""Template tag libraries for the Casetrail web interface."""
