@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "casetrail.referrals",
     "casetrail.providers",
     "casetrail.cases",
+    "casetrail.demo",
     "casetrail.web",
     "casetrail.api",
 ]

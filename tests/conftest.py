@@ -14,7 +14,7 @@ import pytest
 
 # Playwright's sync API runs an event loop in the test thread, and Django refuses
 # ORM calls from a thread with a running loop unless this is set.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 # Playwright cannot download its own browsers here; we drive Debian's Chromium.
 CHROMIUM = shutil.which("chromium") or (

@@ -52,3 +52,7 @@ class StaleState(DomainError):
             "Someone else changed this case after you opened the page. "
             "Review the latest details and submit again."
         )
+
+
+class NotFound(AccessDenied):
+    """There is nothing the person may see here (deliberately indistinguishable from absence)."""

@@ -49,7 +49,11 @@ class DateInputWidget(forms.MultiWidget):
         context = super().get_context(name, value, attrs)
         id_ = context["widget"]["attrs"].get("id")
         for part, sub in zip(PARTS, context["widget"]["subwidgets"], strict=True):
-            classes = ["govuk-input", "govuk-date-input__input", f"govuk-input--width-{_WIDTHS[part]}"]
+            classes = [
+                "govuk-input",
+                "govuk-date-input__input",
+                f"govuk-input--width-{_WIDTHS[part]}",
+            ]
             if part in error_parts:
                 classes.append("govuk-input--error")
             sub["attrs"]["class"] = " ".join(classes)
@@ -142,7 +146,9 @@ class _GovukDateFieldBase(forms.MultiValueField):
     def check_complete(self, given: dict[str, str], label: str) -> None:
         missing = tuple(part for part in PARTS if part not in given)
         if missing:
-            raise self.error(f"{label} must include a {' and '.join(missing)}", "incomplete", missing)
+            raise self.error(
+                f"{label} must include a {' and '.join(missing)}", "incomplete", missing
+            )
 
     def to_numbers(self, given: dict[str, str], label: str) -> dict[str, int]:
         numbers: dict[str, int] = {}

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from django import forms, template
+from django.contrib.messages import constants as message_levels
 from django.forms.boundfield import BoundField
 from django.forms.widgets import Input
 from django.template.loader import render_to_string
@@ -169,3 +170,16 @@ def govuk_fields(form: forms.BaseForm) -> SafeString:
     rendered += [bf.as_widget() for bf in form.hidden_fields()]
     # Each piece came out of an autoescaping template or Django's widget rendering.
     return mark_safe("".join(rendered))
+
+
+@register.simple_tag
+def govuk_messages(messages: Any) -> str:
+    """Django messages as notification banners: a success banner, then an "Important" one."""
+    success, other = [], []
+    for message in messages or ():
+        (success if message.level == message_levels.SUCCESS else other).append(message)
+    banners = [{"success": True, "messages": success}, {"success": False, "messages": other}]
+    banners = [banner for banner in banners if banner["messages"]]
+    if not banners:
+        return ""
+    return render_to_string("govuk/messages.html", {"banners": banners})

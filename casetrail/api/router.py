@@ -1,0 +1,538 @@
+"""The API at /api/v1/: thin handlers that parse input, call one service or selector, and answer.
+
+Errors: 422 with field errors for bad input, 409 with unmet conditions for a refused
+transition or a stale version, 403 for an action the policy refuses, 404 for what the
+caller may not see.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from casetrail.accounts.models import Agency, User
+from casetrail.api import schemas as s
+from casetrail.api.auth import TokenAuth
+from casetrail.cases import selectors, services
+from casetrail.cases.access import require
+from casetrail.cases.models import Assessment, Case, HandOver, InformationRequest, PanelMeeting, SupportAction, Tasking
+from casetrail.core import frameworks
+from casetrail.core.dates import PartialDate
+from casetrail.core.errors import AccessDenied, InvalidInput, NotFound, StaleState, TransitionNotAllowed
+from casetrail.core.lifecycle import available_actions
+from casetrail.core.policy import Permission
+from casetrail.core.referrals import ReferralInput
+from casetrail.people.models import Person
+from casetrail.providers.models import ProviderOrganisation
+from casetrail.referrals.services import referral_submit
+
+api = NinjaAPI(
+    title="Casetrail API",
+    version="1",
+    description="Referrals, cases and their decisions for the Prevent/Channel programme. "
+    "Authenticate with `Authorization: Bearer <token>`.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+)
+
+
+# ---------------------------------------------------------------- error mapping
+
+
+@api.exception_handler(InvalidInput)
+def _invalid(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    return api.create_response(request, {"detail": "The request has errors.", "errors": exc.errors}, status=422)
+
+
+@api.exception_handler(ValidationError)
+def _schema_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(p) for p in error.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        errors.setdefault(".".join(location) or "", []).append(str(error.get("msg", "Invalid value")))
+    return api.create_response(request, {"detail": "The request has errors.", "errors": errors}, status=422)
+
+
+@api.exception_handler(TransitionNotAllowed)
+def _refused(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
+    unmet = [{"code": u.code, "message": u.message, "who": u.who} for u in exc.unmet]
+    return api.create_response(request, {"detail": str(exc), "unmet": unmet}, status=409)
+
+
+@api.exception_handler(StaleState)
+def _stale(request: HttpRequest, exc: StaleState) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc), "unmet": []}, status=409)
+
+
+@api.exception_handler(NotFound)
+def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=404)
+
+
+@api.exception_handler(AccessDenied)
+def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "Send a valid API token: Authorization: Bearer <token>."},
+                               status=401)
+
+
+ERRORS: dict[int, Any] = {401: s.Message, 403: s.Message, 404: s.Message, 409: s.Refused, 422: s.FieldErrors}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined, no-any-return]
+
+
+def _case(request: HttpRequest, case_id: int) -> Case:
+    case, _ = selectors.case_get(user=_user(request), case_id=case_id, channel="api")
+    return case
+
+
+def _get_or_404(model: type, pk: int, what: str) -> Any:
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"There is no {what} with that id that you can see.")
+    return found
+
+
+def _optional_user(pk: int | None) -> User | None:
+    return User.objects.filter(pk=pk).first() if pk is not None else None
+
+
+# ---------------------------------------------------------------- serialisers
+
+
+def _summary(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.pk, "reference": case.reference, "stage": case.stage, "stage_label": case.get_stage_display(),
+        "person_reference": case.person.reference, "person_name": case.person.full_name,
+        "owner_agency": case.owner_agency.name, "owner_user": case.owner_user.display_name,
+        "opened_at": case.opened_at, "version": case.version,
+    }
+
+
+def _decision(d: Any) -> dict[str, Any]:
+    return {
+        "id": d.pk, "type": d.type, "outcome": d.outcome, "rationale": d.rationale,
+        "author": d.author.display_name, "author_role": d.author_role, "author_agency": d.author_agency.name,
+        "occurred_at": d.occurred_at, "recorded_at": d.recorded_at, "dissent": d.dissent,
+        "attendees": d.attendees, "supersedes_id": d.supersedes_id,
+    }
+
+
+def _case_out(case: Case) -> dict[str, Any]:
+    from casetrail.cases.services import _facts
+    from casetrail.core.schedules import post_exit_review_dates
+
+    actions = available_actions(_facts(case))
+    return {
+        **_summary(case),
+        "referral_reference": case.referral.reference, "local_authority": case.local_authority.name,
+        "police_agency": case.police_agency.name, "outcome": case.outcome,
+        "referred_to_panel_on": case.referred_to_panel_on, "adopted_on": case.adopted_on,
+        "exited_on": case.exited_on, "closed_on": case.closed_on,
+        "post_exit_reviews_due": {str(m): d for m, d in post_exit_review_dates(case.exited_on).items()}
+        if case.exited_on else {},
+        "decisions": [_decision(d) for d in case.decisions.select_related("author", "author_agency")],
+        "available_actions": {a.value: [u.__dict__ for u in unmet] for a, unmet in actions.items()},
+    }
+
+
+def _fresh(case: Case) -> dict[str, Any]:
+    return _case_out(Case.objects.select_related("person", "referral", "owner_user", "owner_agency",
+                                                 "police_agency", "local_authority").get(pk=case.pk))
+
+
+def _assessment_out(a: Assessment) -> dict[str, Any]:
+    return {"id": a.pk, "case_id": a.case_id, "framework": f"{a.framework_key}:{a.framework_version}",
+            "status": a.status, "version": a.version, "judgements": a.judgements, "summary": a.summary,
+            "vulnerabilities": [v.factor_code for v in frameworks.identified_vulnerabilities(
+                frameworks.get_framework(a.framework_key, a.framework_version), services._judgements(a.judgements))]}
+
+
+def _tasking_out(t: Tasking) -> dict[str, Any]:
+    return {"id": t.pk, "case_id": t.case_id, "provider_organisation": t.provider_agency.name,
+            "provider_user": t.provider_user.display_name, "sessions_commissioned": t.sessions_commissioned,
+            "commissioned_on": t.commissioned_on, "acknowledged_on": t.acknowledged_on,
+            "sessions": [{"number": x.number, "status": x.status, "held_on": x.held_on.isoformat()}
+                         for x in t.sessions.all()]}
+
+
+def _handover_out(h: HandOver) -> dict[str, Any]:
+    return {"id": h.pk, "case_id": h.case_id, "target_type": h.target_type, "target_id": h.target_id,
+            "to_user": h.to_user.display_name, "status": h.status}
+
+
+# ---------------------------------------------------------------- referrals
+
+
+@api.post("/referrals", response={201: s.ReferralOut, 200: s.ReferralOut, **ERRORS}, tags=["referrals"])
+def create_referral(request: HttpRequest, payload: s.ReferralIn,
+                    idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Any:
+    """Submit a referral. Send an Idempotency-Key header so a retry never creates a second referral."""
+    birth = None
+    if payload.date_of_birth:
+        try:
+            birth = PartialDate.from_iso(payload.date_of_birth)
+        except ValueError as problem:
+            raise InvalidInput.single("date_of_birth", f"Date of birth is not a real date: {problem}") from None
+    if idempotency_key is not None and not 8 <= len(idempotency_key) <= 100:
+        raise InvalidInput.single("idempotency_key", "The Idempotency-Key header must be 8 to 100 characters")
+    data = ReferralInput(**{**payload.dict(), "date_of_birth": birth,
+                            "concern_types": tuple(payload.concern_types)})
+    referral, created = referral_submit(user=_user(request), data=data, idempotency_key=idempotency_key,
+                                        channel="api")
+    body = {"reference": referral.reference, "case_reference": referral.case.reference,
+            "case_id": referral.case.pk, "submitted_at": referral.submitted_at,
+            "status": referral.case.get_stage_display()}
+    return (201 if created else 200), body
+
+
+@api.get("/referrals/mine", response={200: list[s.ReferralStatusOut], **ERRORS}, tags=["referrals"])
+def my_referrals(request: HttpRequest) -> Any:
+    """The status and outcome of the referrals I made (never police checks or case notes)."""
+    return [{"reference": c.referral.reference, "case_reference": c.reference, "submitted_at": c.referral.submitted_at,
+             "status": c.get_stage_display(), "outcome": c.outcome} for c in selectors.my_referrals(user=_user(request))]
+
+
+# ---------------------------------------------------------------- cases
+
+
+@api.get("/cases", response={200: list[s.CaseSummary], **ERRORS}, tags=["cases"])
+def list_cases(request: HttpRequest, stage: str | None = None, open_only: bool = False) -> Any:
+    require(_user(request), Permission.SEARCH)
+    return [_summary(c) for c in selectors.case_list(user=_user(request), stage=stage, open_only=open_only)[:500]]
+
+
+@api.get("/cases/{case_id}", response={200: s.CaseOut, **ERRORS}, tags=["cases"])
+def get_case(request: HttpRequest, case_id: int) -> Any:
+    user = _user(request)
+    case, view = selectors.case_get(user=user, case_id=case_id, channel="api")
+    if view < selectors.View.FULL:
+        raise AccessDenied("Your role sees only part of this case; use the referral or tasking endpoints.")
+    return _case_out(case)
+
+
+@api.post("/cases/{case_id}/gateway", response={200: s.CaseOut, **ERRORS}, tags=["gateway"])
+def gateway(request: HttpRequest, case_id: int, payload: s.GatewayIn) -> Any:
+    case = _case(request, case_id)
+    services.gateway_decide(user=_user(request), case=case, **payload.dict())
+    return _fresh(case)
+
+
+@api.post("/cases/{case_id}/signposting-reply", response={200: s.CaseOut, **ERRORS}, tags=["gateway"])
+def signposting(request: HttpRequest, case_id: int, payload: s.SignpostingReplyIn) -> Any:
+    case = _case(request, case_id)
+    services.signposting_reply(user=_user(request), case=case, **payload.dict())
+    return _fresh(case)
+
+
+@api.post("/cases/{case_id}/police-led", response={200: s.CaseOut, **ERRORS}, tags=["gateway"])
+def police_led(request: HttpRequest, case_id: int, payload: s.PoliceLedIn) -> Any:
+    case = _case(request, case_id)
+    services.police_led_decide(user=_user(request), case=case, **payload.dict())
+    return _fresh(case)
+
+
+@api.post("/cases/{case_id}/link-person", response={200: s.PersonOut, **ERRORS}, tags=["people"])
+def link_person(request: HttpRequest, case_id: int, payload: s.LinkPersonIn) -> Any:
+    user = _user(request)
+    case = _case(request, case_id)
+    person = Person.objects.filter(reference=payload.person_reference.strip().upper()).first()
+    if person is not None and not selectors.person_history(user=user, person=person):
+        person = None  # a person the caller cannot see is treated as absent
+    services.case_link_person(user=user, case=case, person=person, rationale=payload.rationale)
+    assert person is not None
+    return _person_out(user, person)
+
+
+def _person_out(user: User, person: Person) -> dict[str, Any]:
+    return {"reference": person.reference, "name": person.full_name, "date_of_birth": person.date_of_birth,
+            "cases": [{"case_id": c.pk, "case_reference": c.reference, "referral_reference": c.referral.reference,
+                       "stage": c.stage, "opened_at": c.opened_at}
+                      for c in selectors.person_history(user=user, person=person)]}
+
+
+@api.get("/people/{reference}", response={200: s.PersonOut, **ERRORS}, tags=["people"])
+def get_person(request: HttpRequest, reference: str) -> Any:
+    user = _user(request)
+    require(user, Permission.SEARCH)
+    person = Person.objects.filter(reference=reference.upper()).first()
+    if person is None or not selectors.person_history(user=user, person=person):
+        raise NotFound("There is no person with that reference that you can see.")
+    from casetrail.audit.services import access_log
+
+    access_log(user=user, operation="consultation", subject=person, person=person, channel="api")
+    return _person_out(user, person)
+
+
+@api.get("/search", response={200: list[s.SearchHitOut], **ERRORS}, tags=["people"])
+def search(request: HttpRequest, q: str) -> Any:
+    """Find people by case or referral reference, name (tolerant of spelling) or date of birth."""
+    user = _user(request)
+    require(user, Permission.SEARCH)
+    if len(q.strip()) < 2:
+        raise InvalidInput.single("q", "Enter at least 2 characters")
+    return [{"person_reference": h.person.reference, "name": h.person.full_name,
+             "date_of_birth": h.person.date_of_birth, "score": round(h.score, 3),
+             "case_references": [c.reference for c in h.cases]}
+            for h in selectors.search(user=user, query=q)]
+
+
+# ---------------------------------------------------------------- panel
+
+
+@api.post("/panel-meetings", response={201: s.MeetingOut, **ERRORS}, tags=["panel"])
+def create_meeting(request: HttpRequest, payload: s.MeetingIn) -> Any:
+    meeting = services.panel_meeting_create(user=_user(request), meets_on=payload.meets_on,
+                                            chair=_optional_user(payload.chair_id), location=payload.location)
+    return 201, _meeting_out(meeting)
+
+
+def _meeting_out(m: PanelMeeting) -> dict[str, Any]:
+    return {"id": m.pk, "meets_on": m.meets_on, "chair": m.chair.display_name,
+            "local_authority": m.local_authority.name,
+            "case_references": [i.case.reference for i in m.items.select_related("case")]}
+
+
+@api.post("/panel-meetings/{meeting_id}/agenda", response={200: s.MeetingOut, **ERRORS}, tags=["panel"])
+def add_to_agenda(request: HttpRequest, meeting_id: int, payload: s.AgendaIn) -> Any:
+    user = _user(request)
+    meeting = PanelMeeting.objects.filter(pk=meeting_id, local_authority_id=user.agency_id).first()
+    if meeting is None:
+        raise NotFound("There is no panel meeting with that id that you can see.")
+    services.agenda_add(user=user, meeting=meeting, case=_case(request, payload.case_id))
+    return _meeting_out(meeting)
+
+
+@api.post("/cases/{case_id}/information-requests", response={201: s.InformationRequestOut, **ERRORS},
+          tags=["panel"])
+def request_information(request: HttpRequest, case_id: int, payload: s.InformationRequestIn) -> Any:
+    case = _case(request, case_id)
+    item = services.information_request_create(
+        user=_user(request), case=case, to_agency=Agency.objects.filter(pk=payload.to_agency_id).first(),
+        question=payload.question, requested_on=payload.requested_on)
+    return 201, _request_out(item)
+
+
+def _request_out(r: InformationRequest) -> dict[str, Any]:
+    return {"id": r.pk, "case_id": r.case_id, "to_agency": r.to_agency.name, "question": r.question,
+            "requested_on": r.requested_on, "due_on": r.due_on, "reply": r.reply, "replied_on": r.replied_on}
+
+
+@api.post("/information-requests/{request_id}/reply", response={200: s.InformationRequestOut, **ERRORS},
+          tags=["panel"])
+def reply_information(request: HttpRequest, request_id: int, payload: s.InformationReplyIn) -> Any:
+    item = _get_or_404(InformationRequest, request_id, "information request")
+    item = services.information_request_reply(user=_user(request), request=item, reply=payload.reply,
+                                              replied_on=payload.replied_on)
+    return _request_out(item)
+
+
+@api.post("/cases/{case_id}/panel-decision", response={200: s.CaseOut, **ERRORS}, tags=["panel"])
+def panel_decision(request: HttpRequest, case_id: int, payload: s.PanelDecisionIn) -> Any:
+    case = _case(request, case_id)
+    services.panel_decide(user=_user(request), case=case, **payload.dict())
+    return _fresh(case)
+
+
+# ---------------------------------------------------------------- consent and assessment
+
+
+@api.post("/cases/{case_id}/consent", response={201: s.ConsentOut, **ERRORS}, tags=["consent"])
+def record_consent(request: HttpRequest, case_id: int, payload: s.ConsentIn) -> Any:
+    consent = services.consent_record(user=_user(request), case=_case(request, case_id), **payload.dict())
+    return 201, consent
+
+
+@api.post("/cases/{case_id}/consent/withdraw", response={200: s.ConsentOut, **ERRORS}, tags=["consent"])
+def withdraw_consent(request: HttpRequest, case_id: int, payload: s.ConsentWithdrawIn) -> Any:
+    return services.consent_withdraw(user=_user(request), case=_case(request, case_id), **payload.dict())
+
+
+@api.get("/frameworks", response={200: list[s.FrameworkOut], **ERRORS}, tags=["assessment"], auth=None)
+def list_frameworks(request: HttpRequest) -> Any:
+    """The assessment frameworks, with their factors, hints and evidence prompts."""
+    return [{"ref": f.ref, "name": f.name, "in_use_from": f.in_use_from, "superseded_on": f.superseded_on,
+             "dimensions": [{"code": d.code, "title": d.title,
+                             "factors": [{"code": x.code, "title": x.title, "hint": x.hint,
+                                          "evidence_prompts": list(x.evidence_prompts)} for x in d.factors]}
+                            for d in f.dimensions]} for f in frameworks.all_frameworks()]
+
+
+@api.post("/cases/{case_id}/assessments", response={201: s.AssessmentOut, **ERRORS}, tags=["assessment"])
+def start_assessment(request: HttpRequest, case_id: int, payload: s.AssessmentStartIn) -> Any:
+    assessment = services.assessment_start(user=_user(request), case=_case(request, case_id),
+                                           framework_ref=payload.framework)
+    return 201, _assessment_out(assessment)
+
+
+def _assessment(request: HttpRequest, assessment_id: int) -> Assessment:
+    assessment = _get_or_404(Assessment, assessment_id, "assessment")
+    _case(request, assessment.case_id)
+    return assessment  # type: ignore[no-any-return]
+
+
+@api.patch("/assessments/{assessment_id}", response={200: s.AssessmentOut, **ERRORS}, tags=["assessment"])
+def save_assessment(request: HttpRequest, assessment_id: int, payload: s.AssessmentSaveIn) -> Any:
+    assessment = services.assessment_save(
+        user=_user(request), assessment=_assessment(request, assessment_id),
+        expected_version=payload.expected_version,
+        judgements={k: v.dict() for k, v in payload.judgements.items()}, summary=payload.summary)
+    return _assessment_out(assessment)
+
+
+@api.post("/assessments/{assessment_id}/submit", response={200: s.AssessmentOut, **ERRORS}, tags=["assessment"])
+def submit_assessment(request: HttpRequest, assessment_id: int, payload: s.AssessmentSubmitIn) -> Any:
+    assessment = services.assessment_submit(user=_user(request), assessment=_assessment(request, assessment_id),
+                                            expected_version=payload.expected_version,
+                                            assessed_on=payload.assessed_on)
+    return _assessment_out(assessment)
+
+
+# ---------------------------------------------------------------- support and taskings
+
+
+def _action_out(a: SupportAction) -> dict[str, Any]:
+    return {"id": a.pk, "case_id": a.case_id, "description": a.description, "vulnerabilities": a.vulnerabilities,
+            "owner_agency": a.owner_agency.name, "owner_user": a.owner_user.display_name, "due_on": a.due_on,
+            "status": a.status}
+
+
+@api.post("/cases/{case_id}/support-actions", response={201: s.SupportActionOut, **ERRORS}, tags=["support"])
+def add_support_action(request: HttpRequest, case_id: int, payload: s.SupportActionIn) -> Any:
+    action = services.support_action_add(user=_user(request), case=_case(request, case_id),
+                                         description=payload.description, vulnerabilities=payload.vulnerabilities,
+                                         owner_user=_optional_user(payload.owner_user_id), due_on=payload.due_on)
+    return 201, _action_out(action)
+
+
+@api.post("/support-actions/{action_id}/complete", response={200: s.SupportActionOut, **ERRORS}, tags=["support"])
+def complete_support_action(request: HttpRequest, action_id: int, payload: s.SupportActionCompleteIn) -> Any:
+    action = _get_or_404(SupportAction, action_id, "support action")
+    if action.owner_user_id != _user(request).pk:
+        _case(request, action.case_id)
+    action = services.support_action_complete(user=_user(request), action=action, status=payload.status,
+                                              completed_on=payload.completed_on, note=payload.note)
+    return _action_out(action)
+
+
+@api.post("/cases/{case_id}/taskings", response={201: s.TaskingOut, **ERRORS}, tags=["support"])
+def commission_tasking(request: HttpRequest, case_id: int, payload: s.TaskingIn) -> Any:
+    tasking = services.tasking_commission(
+        user=_user(request), case=_case(request, case_id), provider_user=_optional_user(payload.provider_user_id),
+        sessions_commissioned=payload.sessions_commissioned, purpose=payload.purpose,
+        vulnerabilities=payload.vulnerabilities, commissioned_on=payload.commissioned_on)
+    return 201, _tasking_out(tasking)
+
+
+def _tasking(request: HttpRequest, tasking_id: int) -> Tasking:
+    tasking = _get_or_404(Tasking, tasking_id, "tasking")
+    _case(request, tasking.case_id)
+    return tasking  # type: ignore[no-any-return]
+
+
+@api.get("/taskings/{tasking_id}", response={200: s.TaskingOut, **ERRORS}, tags=["support"])
+def get_tasking(request: HttpRequest, tasking_id: int) -> Any:
+    return _tasking_out(_tasking(request, tasking_id))
+
+
+@api.post("/taskings/{tasking_id}/acknowledge", response={200: s.TaskingOut, **ERRORS}, tags=["support"])
+def acknowledge_tasking(request: HttpRequest, tasking_id: int, payload: s.AcknowledgeIn) -> Any:
+    return _tasking_out(services.tasking_acknowledge(user=_user(request), tasking=_tasking(request, tasking_id),
+                                                     acknowledged_on=payload.acknowledged_on))
+
+
+@api.post("/taskings/{tasking_id}/sessions", response={201: s.TaskingOut, **ERRORS}, tags=["support"])
+def record_session(request: HttpRequest, tasking_id: int, payload: s.SessionIn) -> Any:
+    tasking = _tasking(request, tasking_id)
+    services.session_record(user=_user(request), tasking=tasking, held_on=payload.held_on, report=payload.report)
+    return 201, _tasking_out(tasking)
+
+
+@api.post("/taskings/{tasking_id}/cancellations", response={201: s.TaskingOut, **ERRORS}, tags=["support"])
+def cancel_session(request: HttpRequest, tasking_id: int, payload: s.SessionCancelIn) -> Any:
+    tasking = _tasking(request, tasking_id)
+    services.session_cancel(user=_user(request), tasking=tasking, cancelled_on=payload.cancelled_on,
+                            reason=payload.reason)
+    return 201, _tasking_out(tasking)
+
+
+# ---------------------------------------------------------------- reviews, exit and closure
+
+
+@api.post("/cases/{case_id}/panel-reviews", response={201: s.CaseOut, **ERRORS}, tags=["reviews"])
+def panel_review(request: HttpRequest, case_id: int, payload: s.PanelReviewIn) -> Any:
+    case = _case(request, case_id)
+    services.panel_review_record(user=_user(request), case=case, **payload.dict())
+    return 201, _fresh(case)
+
+
+@api.post("/cases/{case_id}/exit", response={200: s.CaseOut, **ERRORS}, tags=["reviews"])
+def exit_case(request: HttpRequest, case_id: int, payload: s.ExitIn) -> Any:
+    case = _case(request, case_id)
+    services.case_exit(user=_user(request), case=case, **payload.dict())
+    return _fresh(case)
+
+
+@api.post("/cases/{case_id}/post-exit-reviews", response={201: s.CaseOut, **ERRORS}, tags=["reviews"])
+def post_exit_review(request: HttpRequest, case_id: int, payload: s.PostExitReviewIn) -> Any:
+    case = _case(request, case_id)
+    services.post_exit_review_record(user=_user(request), case=case, **payload.dict())
+    return 201, _fresh(case)
+
+
+@api.post("/cases/{case_id}/close", response={200: s.CaseOut, **ERRORS}, tags=["reviews"])
+def close_case(request: HttpRequest, case_id: int, payload: s.CloseIn) -> Any:
+    case = _case(request, case_id)
+    services.case_close(user=_user(request), case=case, **payload.dict())
+    return _fresh(case)
+
+
+# ---------------------------------------------------------------- hand-overs and my work
+
+
+@api.post("/cases/{case_id}/handovers", response={201: s.HandOverOut, **ERRORS}, tags=["ownership"])
+def offer_handover(request: HttpRequest, case_id: int, payload: s.HandOverIn) -> Any:
+    offer = services.handover_offer(user=_user(request), case=_case(request, case_id),
+                                    target_type=payload.target_type, target_id=payload.target_id,
+                                    to_user=_optional_user(payload.to_user_id), reason=payload.reason)
+    return 201, _handover_out(offer)
+
+
+@api.post("/handovers/{handover_id}/respond", response={200: s.HandOverOut, **ERRORS}, tags=["ownership"])
+def respond_handover(request: HttpRequest, handover_id: int, payload: s.HandOverRespondIn) -> Any:
+    offer = HandOver.objects.filter(pk=handover_id, to_user=_user(request)).first()
+    if offer is None:
+        raise NotFound("There is no hand-over with that id offered to you.")
+    return _handover_out(services.handover_respond(user=_user(request), handover=offer, accept=payload.accept,
+                                                   note=payload.note))
+
+
+@api.get("/my-work", response={200: s.MyWorkOut, **ERRORS}, tags=["ownership"])
+def my_work(request: HttpRequest) -> Any:
+    work = selectors.my_work(user=_user(request))
+    return {"owned_cases": [_summary(c) for c in work.owned_cases],
+            "tasks": [{"kind": t.kind, "title": t.title, "case_reference": t.case.reference, "due_on": t.due_on,
+                       "overdue": t.is_overdue(work.today)} for t in work.tasks],
+            "awaiting_acceptance": [_handover_out(h) for h in work.awaiting_acceptance]}
+
+
+@api.get("/providers", response={200: list[s.ProviderOut], **ERRORS}, tags=["providers"])
+def providers(request: HttpRequest) -> Any:
+    require(_user(request), Permission.SEARCH)
+    return [{"id": p.pk, "name": p.agency.name, "specialisms": p.specialisms, "status": p.status,
+             "approved_until": p.approved_until,
+             "workers": [{"user_id": w.user_id, "name": w.user.display_name, "status": w.status,
+                          "vetting_expires_on": w.vetting_expires_on.isoformat() if w.vetting_expires_on else None,
+                          "approved_today": w.is_approved_on(date.today())}
+                         for w in p.workers.select_related("user")]}
+            for p in ProviderOrganisation.objects.select_related("agency")]

@@ -1,0 +1,423 @@
+"""Request and response shapes of the API, named as in the glossary."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from ninja import Field, Schema
+
+
+class FieldErrors(Schema):
+    detail: str
+    errors: dict[str, list[str]]
+
+
+class UnmetCondition(Schema):
+    code: str
+    message: str
+    who: str
+
+
+class Refused(Schema):
+    detail: str
+    unmet: list[UnmetCondition] = []
+
+
+class Message(Schema):
+    detail: str
+
+
+class ReferralIn(Schema):
+    referrer_name: str = Field(max_length=200)
+    referrer_job_title: str = Field(max_length=200)
+    referrer_email: str = Field(max_length=254)
+    referrer_phone: str = Field("", max_length=40)
+    referrer_organisation: str = Field(max_length=200)
+    referrer_sector: str
+    given_names: str = Field(max_length=200)
+    family_name: str = Field(max_length=200)
+    other_names: str = Field("", max_length=300)
+    date_of_birth: str | None = Field(None, description="YYYY, YYYY-MM or YYYY-MM-DD")
+    sex: str = ""
+    address: str = Field("", max_length=1000)
+    postcode: str = Field("", max_length=10)
+    school_or_workplace: str = Field("", max_length=200)
+    local_authority_id: int
+    concern: str = Field(max_length=20000)
+    first_observed_on: date
+    concern_types: list[str]
+    urgency: str = "routine"
+    person_aware: str = "not_known"
+    discussed_with: str = Field("", max_length=200)
+
+
+class ReferralOut(Schema):
+    reference: str
+    case_reference: str
+    case_id: int
+    submitted_at: datetime
+    status: str
+
+
+class DecisionOut(Schema):
+    id: int
+    type: str
+    outcome: str
+    rationale: str
+    author: str
+    author_role: str
+    author_agency: str
+    occurred_at: datetime
+    recorded_at: datetime
+    dissent: str
+    attendees: list[str]
+    supersedes_id: int | None
+
+
+class CaseSummary(Schema):
+    id: int
+    reference: str
+    stage: str
+    stage_label: str
+    person_reference: str
+    person_name: str
+    owner_agency: str
+    owner_user: str
+    opened_at: datetime
+    version: int
+
+
+class CaseOut(CaseSummary):
+    referral_reference: str
+    local_authority: str
+    police_agency: str
+    outcome: str
+    referred_to_panel_on: date | None
+    adopted_on: date | None
+    exited_on: date | None
+    closed_on: date | None
+    post_exit_reviews_due: dict[str, date]
+    decisions: list[DecisionOut]
+    available_actions: dict[str, list[UnmetCondition]]
+
+
+class ReferralStatusOut(Schema):
+    reference: str
+    case_reference: str
+    submitted_at: datetime
+    status: str
+    outcome: str
+
+
+class Versioned(Schema):
+    expected_version: int | None = Field(None, description="The case version the caller last saw")
+
+
+class GatewayIn(Versioned):
+    deconfliction_done: bool
+    database_checks_done: bool
+    referrer_contacted_on: date | None = None
+    referrer_contact_summary: str = ""
+    outcome: Literal["no_further_action", "signpost", "police_led", "refer_to_panel"]
+    signposted_to: str = ""
+    rationale: str
+    decided_on: date
+
+
+class SignpostingReplyIn(Versioned):
+    accepted: bool
+    service_contact: str
+    rationale: str
+    replied_on: date
+
+
+class PoliceLedIn(Versioned):
+    outcome: Literal["refer_to_panel", "close"]
+    rationale: str
+    decided_on: date
+
+
+class MeetingIn(Schema):
+    meets_on: date
+    chair_id: int
+    location: str = ""
+
+
+class MeetingOut(Schema):
+    id: int
+    meets_on: date
+    chair: str
+    local_authority: str
+    case_references: list[str]
+
+
+class AgendaIn(Schema):
+    case_id: int
+
+
+class InformationRequestIn(Schema):
+    to_agency_id: int
+    question: str
+    requested_on: date
+
+
+class InformationRequestOut(Schema):
+    id: int
+    case_id: int
+    to_agency: str
+    question: str
+    requested_on: date
+    due_on: date
+    reply: str
+    replied_on: date | None
+
+
+class InformationReplyIn(Schema):
+    reply: str
+    replied_on: date
+
+
+class PanelDecisionIn(Versioned):
+    adopt: bool
+    attendees: list[str]
+    rationale: str
+    dissent: str = ""
+    signposted_to: str = ""
+    decided_on: date
+
+
+class ConsentIn(Versioned):
+    given: bool
+    giver: Literal["person", "parent_carer"]
+    giver_name: str
+    capacity_confirmed: bool
+    capacity_notes: str = ""
+    scope: str = ""
+    given_on: date
+    refusal_consequence: str = ""
+
+
+class ConsentWithdrawIn(Versioned):
+    withdrawn_on: date
+    reason: str
+    consequence: Literal["police_led", "close"]
+
+
+class ConsentOut(Schema):
+    id: int
+    given: bool
+    giver: str
+    given_on: date
+    withdrawn_on: date | None
+    withdrawal_consequence: str
+
+
+class FactorJudgementIn(Schema):
+    present: bool | None = None
+    evidence: str = ""
+    nature: Literal["underlying_cause", "presenting_behaviour"] | None = None
+
+
+class AssessmentStartIn(Schema):
+    framework: str = Field("", description="key:version, e.g. paf:2024; blank for the current framework")
+
+
+class AssessmentSaveIn(Schema):
+    expected_version: int | None = None
+    judgements: dict[str, FactorJudgementIn]
+    summary: str | None = None
+
+
+class AssessmentSubmitIn(Schema):
+    expected_version: int | None = None
+    assessed_on: date
+
+
+class AssessmentOut(Schema):
+    id: int
+    case_id: int
+    framework: str
+    status: str
+    version: int
+    judgements: dict[str, FactorJudgementIn]
+    summary: str
+    vulnerabilities: list[str]
+
+
+class SupportActionIn(Schema):
+    description: str
+    vulnerabilities: list[str]
+    owner_user_id: int
+    due_on: date
+
+
+class SupportActionCompleteIn(Schema):
+    status: Literal["done", "cancelled"]
+    completed_on: date
+    note: str
+
+
+class SupportActionOut(Schema):
+    id: int
+    case_id: int
+    description: str
+    vulnerabilities: list[str]
+    owner_agency: str
+    owner_user: str
+    due_on: date
+    status: str
+
+
+class TaskingIn(Schema):
+    provider_user_id: int
+    sessions_commissioned: int
+    purpose: str
+    vulnerabilities: list[str] = []
+    commissioned_on: date
+
+
+class TaskingOut(Schema):
+    id: int
+    case_id: int
+    provider_organisation: str
+    provider_user: str
+    sessions_commissioned: int
+    commissioned_on: date
+    acknowledged_on: date | None
+    sessions: list[dict[str, object]]
+
+
+class AcknowledgeIn(Schema):
+    acknowledged_on: date
+
+
+class SessionIn(Schema):
+    held_on: date
+    report: str
+
+
+class SessionCancelIn(Schema):
+    cancelled_on: date
+    reason: str
+
+
+class PanelReviewIn(Versioned):
+    held_on: date
+    outcome: str
+    notes: str
+    attendees: list[str]
+
+
+class ExitIn(Versioned):
+    exited_on: date
+    rationale: str
+    residual_concerns: str = ""
+    onward_support: str = ""
+    attendees: list[str]
+    dissent: str = ""
+
+
+class PostExitReviewIn(Versioned):
+    months: Literal[6, 12]
+    held_on: date
+    outcome: Literal["no_concerns", "concerns_returned"]
+    notes: str
+
+
+class CloseIn(Versioned):
+    closed_on: date
+    rationale: str
+
+
+class LinkPersonIn(Schema):
+    person_reference: str
+    rationale: str
+
+
+class PersonCaseOut(Schema):
+    case_id: int
+    case_reference: str
+    referral_reference: str
+    stage: str
+    opened_at: datetime
+
+
+class PersonOut(Schema):
+    reference: str
+    name: str
+    date_of_birth: str
+    cases: list[PersonCaseOut]
+
+
+class HandOverIn(Schema):
+    target_type: Literal["case", "support_action", "tasking", "information_request"]
+    target_id: int
+    to_user_id: int
+    reason: str
+
+
+class HandOverRespondIn(Schema):
+    accept: bool
+    note: str = ""
+
+
+class HandOverOut(Schema):
+    id: int
+    case_id: int
+    target_type: str
+    target_id: int
+    to_user: str
+    status: str
+
+
+class SearchHitOut(Schema):
+    person_reference: str
+    name: str
+    date_of_birth: str
+    score: float
+    case_references: list[str]
+
+
+class WorkItemOut(Schema):
+    kind: str
+    title: str
+    case_reference: str
+    due_on: date | None
+    overdue: bool
+
+
+class MyWorkOut(Schema):
+    owned_cases: list[CaseSummary]
+    tasks: list[WorkItemOut]
+    awaiting_acceptance: list[HandOverOut]
+
+
+class ProviderOut(Schema):
+    id: int
+    name: str
+    specialisms: list[str]
+    status: str
+    approved_until: date | None
+    workers: list[dict[str, object]]
+
+
+class FrameworkFactorOut(Schema):
+    code: str
+    title: str
+    hint: str
+    evidence_prompts: list[str]
+
+
+class FrameworkDimensionOut(Schema):
+    code: str
+    title: str
+    factors: list[FrameworkFactorOut]
+
+
+class FrameworkOut(Schema):
+    ref: str
+    name: str
+    in_use_from: date
+    superseded_on: date | None
+    dimensions: list[FrameworkDimensionOut]

@@ -1,0 +1,237 @@
+"""Reads of cases for the acting user: the access policy is applied in every query here,
+and every look at a case's personal data is written to the access log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import jellyfish
+from django.db.models import Q, QuerySet
+
+from casetrail import clock
+from casetrail.accounts.models import User
+from casetrail.audit.models import Event
+from casetrail.audit.services import access_log
+from casetrail.cases.access import view_of, visible_cases
+from casetrail.cases.models import Assessment, Case, HandOver, InformationRequest, Review, SupportAction, Tasking, WorkStatus
+from casetrail.core.dates import PartialDate
+from casetrail.core.errors import NotFound
+from casetrail.core.lifecycle import Stage
+from casetrail.core.policy import View  # noqa: F401 (re-exported for the API)
+from casetrail.core.schedules import post_exit_review_dates, tasking_acknowledgement_due, handover_response_due
+from casetrail.people.keys import keys_for, name_tokens
+from casetrail.people.models import Person, SearchKey
+
+
+def case_list(*, user: User, stage: str | None = None, open_only: bool = False) -> QuerySet[Case]:
+    cases = visible_cases(user).select_related("person", "owner_user", "owner_agency", "referral")
+    if stage:
+        cases = cases.filter(stage=stage)
+    if open_only:
+        cases = cases.exclude(stage=Stage.CLOSED)
+    return cases.order_by("-opened_at")
+
+
+def case_get(*, user: User, case_id: int | str, channel: str = "web", log: bool = True) -> tuple[Case, View]:
+    """The case and how much of it the user may see; AccessDenied when not at all."""
+    lookup = Q(reference=case_id) if isinstance(case_id, str) and not case_id.isdigit() else Q(pk=int(case_id))
+    case = Case.objects.select_related("person", "referral", "owner_user", "owner_agency", "police_agency",
+                                       "local_authority").filter(lookup).first()
+    if case is None:
+        raise NotFound("There is no case with that reference that you can see.")
+    view = view_of(user, case)
+    if view is View.NONE:
+        raise NotFound("There is no case with that reference that you can see.")
+    if log:
+        access_log(user=user, operation="consultation", subject=case, case=case, person=case.person, channel=channel)
+    return case, view
+
+
+def case_timeline(*, case: Case) -> QuerySet[Event]:
+    return Event.objects.filter(case=case).select_related("actor", "actor_agency").order_by("occurred_at", "id")
+
+
+@dataclass
+class PostExitReviewDue:
+    case: Case
+    months: int
+    due_on: date
+
+    def is_overdue(self, today: date) -> bool:
+        return today > self.due_on
+
+
+def post_exit_reviews_due(cases: QuerySet[Case]) -> list[PostExitReviewDue]:
+    """Derived from the exit date: a review with no record is due whatever any job did."""
+    due: list[PostExitReviewDue] = []
+    for case in cases.filter(stage=Stage.EXITED, exited_on__isnull=False).prefetch_related("reviews"):
+        done = {r.months_after_exit for r in case.reviews.all() if r.kind == Review.Kind.POST_EXIT}
+        for months, day in post_exit_review_dates(case.exited_on).items():
+            if months not in done:
+                due.append(PostExitReviewDue(case, months, day))
+    return sorted(due, key=lambda d: d.due_on)
+
+
+@dataclass
+class WorkItem:
+    kind: str
+    title: str
+    case: Case
+    due_on: date | None
+    url_name: str
+    url_args: tuple[Any, ...] = ()
+    owner: str = ""
+
+    def is_overdue(self, today: date) -> bool:
+        return self.due_on is not None and today > self.due_on
+
+
+@dataclass
+class MyWork:
+    today: date
+    owned_cases: list[Case] = field(default_factory=list)
+    tasks: list[WorkItem] = field(default_factory=list)
+    awaiting_acceptance: list[HandOver] = field(default_factory=list)
+    offered_by_me: list[HandOver] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> list[WorkItem]:
+        return [t for t in self.tasks if t.is_overdue(self.today)]
+
+    @property
+    def due(self) -> list[WorkItem]:
+        return [t for t in self.tasks if not t.is_overdue(self.today)]
+
+
+def my_work(*, user: User) -> MyWork:
+    """What I own, what is due, what is overdue and what awaits my acceptance."""
+    today = clock.today()
+    work = MyWork(today=today)
+    visible = visible_cases(user)
+    work.owned_cases = list(
+        visible.filter(owner_user=user).exclude(stage=Stage.CLOSED).select_related("person", "owner_agency")
+    )
+    for item in post_exit_reviews_due(visible.filter(owner_user=user)):
+        work.tasks.append(WorkItem("post_exit_review", f"{item.months}-month post-exit review", item.case,
+                                   item.due_on, "web:case-post-exit-review", (item.case.pk,)))
+    for case in work.owned_cases:
+        if case.stage == Stage.GATEWAY:
+            work.tasks.append(WorkItem("gateway", "Gateway assessment", case, None, "web:case-gateway", (case.pk,)))
+    for action in SupportAction.objects.filter(owner_user=user, status=WorkStatus.OPEN).select_related("case"):
+        work.tasks.append(WorkItem("support_action", f"Support action: {action.description[:60]}", action.case,
+                                   action.due_on, "web:case-detail", (action.case_id,)))
+    for tasking in Tasking.objects.filter(provider_user=user).select_related("case").prefetch_related("sessions"):
+        if tasking.case.stage == Stage.CLOSED:
+            continue
+        if tasking.acknowledged_on is None:
+            work.tasks.append(WorkItem("tasking_acknowledge", "Acknowledge tasking", tasking.case,
+                                       tasking_acknowledgement_due(tasking.commissioned_on),
+                                       "web:tasking-detail", (tasking.pk,)))
+        elif tasking.sessions.count() < tasking.sessions_commissioned:
+            work.tasks.append(WorkItem("session", f"Record session {tasking.sessions.count() + 1} of "
+                                       f"{tasking.sessions_commissioned}", tasking.case, None,
+                                       "web:tasking-detail", (tasking.pk,)))
+    for request in InformationRequest.objects.filter(owner_user=user, replied_on__isnull=True).select_related("case"):
+        work.tasks.append(WorkItem("information_request", "Answer information request", request.case,
+                                   request.due_on, "web:information-request-reply", (request.pk,)))
+    work.tasks.sort(key=lambda t: (t.due_on is None, t.due_on or today))
+    work.awaiting_acceptance = list(
+        HandOver.objects.filter(to_user=user, status=HandOver.Status.OFFERED).select_related("case", "from_agency")
+    )
+    work.offered_by_me = list(
+        HandOver.objects.filter(offered_by=user, status=HandOver.Status.OFFERED).select_related("case", "to_agency")
+    )
+    for offer in work.offered_by_me:
+        offer.due_on = handover_response_due(offer.offered_at.date())  # type: ignore[attr-defined]
+    return work
+
+
+def my_referrals(*, user: User) -> QuerySet[Case]:
+    return Case.objects.filter(referral__submitted_by=user).select_related("referral").order_by("-opened_at")
+
+
+@dataclass
+class SearchHit:
+    person: Person
+    score: float
+    cases: list[Case]
+
+
+def search(*, user: User, query: str, limit: int = 25) -> list[SearchHit]:
+    """Find people by case or referral reference, name (tolerant of spelling) or date of birth,
+    among the cases the user may see."""
+    text = query.strip()
+    if not text:
+        return []
+    visible = visible_cases(user)
+    upper = text.upper()
+    if upper.startswith(("CT-", "REF-", "P-")):
+        cases = visible.filter(Q(reference__iexact=upper) | Q(referral__reference__iexact=upper)
+                               | Q(person__reference__iexact=upper)).select_related("person")
+        return _group(list(cases), {})
+    birth = _as_birth(text)
+    tokens = name_tokens(text) if birth is None else []
+    keys = keys_for([text], None) if tokens else set()
+    if birth is not None:
+        keys = {("dob", birth.to_iso())} if birth.precision == "day" else {("year", str(birth.year))}
+    if not keys:
+        return []
+    condition = Q(pk__in=[])
+    for kind, value in keys:
+        condition |= Q(kind=kind, value=value)
+    if tokens:
+        for token in tokens:
+            if len(token) >= 3:
+                condition |= Q(kind="name", value__startswith=token)
+    person_ids = set(SearchKey.objects.filter(condition).values_list("person_id", flat=True)[:2000])
+    cases = list(visible.filter(person_id__in=person_ids).select_related("person"))
+    scores = {c.person_id: _score(tokens, c.person) for c in cases} if tokens else {}
+    hits = _group(cases, scores)
+    hits = [h for h in hits if not tokens or h.score >= 0.75]
+    return hits[:limit]
+
+
+def _as_birth(text: str) -> PartialDate | None:
+    for separator in ("/", "-", "."):
+        parts = text.split(separator)
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            try:
+                day, month, year = (int(p) for p in parts)
+                if len(parts[0]) == 4:
+                    year, month, day = int(parts[0]), int(parts[1]), int(parts[2])
+                return PartialDate(year, month, day)
+            except ValueError:
+                return None
+    if text.isdigit() and len(text) == 4:
+        return PartialDate(int(text))
+    return None
+
+
+def _score(tokens: list[str], person: Person) -> float:
+    names = name_tokens(person.given_names, person.family_name)
+    for referral_names in person.referrals.values_list("given_names", "family_name", "other_names"):
+        names.extend(name_tokens(*referral_names))
+    if not names:
+        return 0.0
+    best = [max(jellyfish.jaro_winkler_similarity(t, n) for n in names) for t in tokens]
+    return sum(best) / len(best)
+
+
+def _group(cases: list[Case], scores: dict[int, float]) -> list[SearchHit]:
+    by_person: dict[int, SearchHit] = {}
+    for case in cases:
+        hit = by_person.setdefault(case.person_id, SearchHit(case.person, scores.get(case.person_id, 1.0), []))
+        hit.cases.append(case)
+    return sorted(by_person.values(), key=lambda h: (-h.score, h.person.family_name))
+
+
+def person_history(*, user: User, person: Person) -> list[Case]:
+    """Every case of this person the user may see, oldest first, with their referrals."""
+    return list(visible_cases(user).filter(person=person).select_related("referral", "owner_agency")
+                .order_by("opened_at"))
+
+
+def latest_assessment(case: Case) -> Assessment | None:
+    return case.assessments.filter(status=Assessment.Status.SUBMITTED).order_by("-submitted_at").first()

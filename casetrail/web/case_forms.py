@@ -1,0 +1,289 @@
+"""Forms for each step of a case, worded as GOV.UK question pages.
+
+Forms only parse what a person typed; the services apply the programme's rules and
+their errors are shown against these same field names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from casetrail.accounts.models import Agency, User
+from casetrail.core.codes import (
+    CONSENT_REFUSAL_CONSEQUENCES,
+    GIVER,
+    PANEL_REVIEW_OUTCOMES,
+    POST_EXIT_OUTCOMES,
+)
+from casetrail.core.roles import AgencyKind, Role
+from casetrail.web.forms import GovukDateField
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _date(label: str, **kwargs: Any) -> GovukDateField:
+    return GovukDateField(label=label, not_in_future=True, help_text="For example, 27 3 2025", **kwargs)
+
+
+def _rationale(label: str = "Rationale", hint: str = "Explain the decision so that someone reading it later "
+               "understands why it was made.") -> forms.CharField:
+    return forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": 5}), help_text=hint)
+
+
+class AttendeesField(forms.CharField):
+    """One attendee per line, as 'Name, role, agency'."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def clean(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().clean(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class GovukForm(forms.Form):
+    """Required-field messages in GOV.UK style, naming the field."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            label = str(field.label or "")
+            if label.endswith("?"):
+                message = f"Answer the question: {label}"
+            else:
+                prompt = "Select" if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) else "Enter"
+                message = f"{prompt} {label[:1].lower()}{label[1:]}"
+            field.error_messages["required"] = message
+
+
+class VersionedForm(GovukForm):
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class GatewayForm(VersionedForm):
+    deconfliction_done = forms.BooleanField(
+        label="Deconfliction against live counter-terrorism work is complete", required=False)
+    database_checks_done = forms.BooleanField(label="Police database checks are complete", required=False)
+    referrer_contacted_on = GovukDateField(label="Date you spoke to the referrer", required=False,
+                                           not_in_future=True, help_text="Leave blank if you have not yet")
+    referrer_contact_summary = forms.CharField(label="What the referrer told you", required=False,
+                                               widget=forms.Textarea(attrs={"rows": 3}))
+    outcome = forms.ChoiceField(label="Outcome of the gateway assessment", widget=forms.RadioSelect, choices=[
+        ("no_further_action", "No further action"),
+        ("signpost", "Signpost to another service"),
+        ("police_led", "Police-led case management"),
+        ("refer_to_panel", "Refer to the Channel panel"),
+    ])
+    signposted_to = forms.CharField(label="Service signposted to", required=False,
+                                    help_text="Only if signposting, for example 'Northshire early help team'")
+    rationale = _rationale()
+    decided_on = _date("Date of the decision")
+
+
+class SignpostingReplyForm(VersionedForm):
+    accepted = forms.TypedChoiceField(label="Did the service accept the referral?", widget=forms.RadioSelect,
+                                      choices=[("yes", "Yes, it accepted"), ("no", "No, it declined")],
+                                      coerce=lambda v: v == "yes")
+    service_contact = forms.CharField(label="Who at the service replied")
+    rationale = _rationale("Notes on the reply")
+    replied_on = _date("Date of the reply")
+
+
+class PoliceLedForm(VersionedForm):
+    outcome = forms.ChoiceField(label="What happens to the case", widget=forms.RadioSelect, choices=[
+        ("refer_to_panel", "Refer to the Channel panel"), ("close", "Close police-led case management")])
+    rationale = _rationale()
+    decided_on = _date("Date of the decision")
+
+
+class PanelMeetingForm(GovukForm):
+    meets_on = GovukDateField(label="Date of the meeting")
+    chair = forms.ModelChoiceField(label="Chair", queryset=User.objects.none(), empty_label="Select the chair")
+    location = forms.CharField(label="Where the panel meets", required=False)
+
+    def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chairs = [u.pk for u in User.objects.filter(agency=agency, is_active=True) if u.has_role(Role.PANEL_CHAIR)]
+        self.fields["chair"].queryset = User.objects.filter(pk__in=chairs)  # type: ignore[attr-defined]
+
+
+class AgendaForm(GovukForm):
+    meeting = forms.ModelChoiceField(label="Panel meeting", queryset=None, empty_label="Select a meeting")  # type: ignore[arg-type]
+
+    def __init__(self, *args: Any, meetings: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = meetings  # type: ignore[attr-defined]
+        self.fields["meeting"].label_from_instance = lambda m: f"{m.meets_on:%-d %B %Y} ({m.location or 'no location'})"  # type: ignore[attr-defined]
+
+
+class InformationRequestForm(GovukForm):
+    to_agency = forms.ModelChoiceField(label="Partner agency to ask", queryset=Agency.objects.exclude(
+        kind=AgencyKind.PROVIDER).filter(duty_owner__isnull=False), empty_label="Select an agency")
+    question = forms.CharField(label="What you need to know", widget=forms.Textarea(attrs={"rows": 4}))
+    requested_on = _date("Date of the request")
+
+
+class InformationReplyForm(GovukForm):
+    reply = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 6}))
+    replied_on = _date("Date of the reply")
+
+
+class PanelDecisionForm(VersionedForm):
+    adopt = forms.TypedChoiceField(label="Does the panel adopt the case?", widget=forms.RadioSelect,
+                                   choices=[("yes", "Yes, adopt as a Channel case"), ("no", "No, do not adopt")],
+                                   coerce=lambda v: v == "yes")
+    attendees = AttendeesField(label="Attendees", help_text="One per line: name, role, agency")
+    rationale = _rationale()
+    dissent = forms.CharField(label="Dissent", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text="Record any member who disagreed, and why")
+    signposted_to = forms.CharField(label="Where the person was signposted", required=False,
+                                    help_text="Only if not adopted")
+    decided_on = _date("Date of the panel decision")
+
+
+class ConsentForm(VersionedForm):
+    given = forms.TypedChoiceField(label="Was consent given?", widget=forms.RadioSelect,
+                                   choices=[("yes", "Yes"), ("no", "No, consent was refused")],
+                                   coerce=lambda v: v == "yes")
+    giver = forms.ChoiceField(label="Who gave or refused consent", widget=forms.RadioSelect,
+                              choices=list(GIVER.items()),
+                              help_text="For anyone under 18, consent comes from a parent or carer")
+    giver_name = forms.CharField(label="Their full name")
+    capacity_confirmed = forms.BooleanField(label="Capacity to consent was considered and is present",
+                                            required=False)
+    capacity_notes = forms.CharField(label="Notes on capacity", required=False,
+                                     widget=forms.Textarea(attrs={"rows": 3}))
+    scope = forms.CharField(label="What the consent covers", required=False,
+                            widget=forms.Textarea(attrs={"rows": 3}),
+                            help_text="For example, sharing information with the named provider and school")
+    given_on = _date("Date consent was given or refused")
+    refusal_consequence = forms.ChoiceField(label="If refused, what happens now", required=False,
+                                            widget=forms.RadioSelect,
+                                            choices=list(CONSENT_REFUSAL_CONSEQUENCES.items()))
+
+
+class ConsentWithdrawForm(VersionedForm):
+    withdrawn_on = _date("Date consent was withdrawn")
+    reason = forms.CharField(label="What they said", widget=forms.Textarea(attrs={"rows": 4}))
+    consequence = forms.ChoiceField(label="What happens now", widget=forms.RadioSelect,
+                                    choices=list(CONSENT_REFUSAL_CONSEQUENCES.items()))
+
+
+class SupportActionForm(GovukForm):
+    description = forms.CharField(label="Support action", widget=forms.Textarea(attrs={"rows": 3}),
+                                  help_text="For example, mentoring sessions on online safety; a referral to "
+                                            "the school's counsellor")
+    vulnerabilities = forms.MultipleChoiceField(label="Vulnerabilities it addresses",
+                                                widget=forms.CheckboxSelectMultiple, choices=[])
+    owner_user = forms.ModelChoiceField(label="Who owns this action", queryset=User.objects.none(),
+                                        empty_label="Select a person")
+    due_on = GovukDateField(label="Due date")
+
+    def __init__(self, *args: Any, vulnerabilities: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["vulnerabilities"].choices = vulnerabilities  # type: ignore[attr-defined]
+        self.fields["owner_user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            is_active=True, agency__isnull=False).exclude(roles=[Role.REFERRER.value]).select_related("agency")
+        self.fields["owner_user"].label_from_instance = lambda u: f"{u.display_name} ({u.agency})"  # type: ignore[attr-defined]
+
+
+class SupportActionCompleteForm(GovukForm):
+    status = forms.ChoiceField(label="What happened", widget=forms.RadioSelect,
+                               choices=[("done", "Delivered"), ("cancelled", "Cancelled")])
+    completed_on = _date("Date")
+    note = forms.CharField(label="What was delivered, or why it was cancelled", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TaskingForm(GovukForm):
+    provider_user = forms.ModelChoiceField(label="Intervention provider", queryset=User.objects.none(),
+                                           empty_label="Select an approved provider")
+    sessions_commissioned = forms.IntegerField(label="Number of sessions commissioned", min_value=1, max_value=50,
+                                               widget=forms.NumberInput(attrs={"width": 2}))
+    purpose = forms.CharField(label="What the sessions are for", widget=forms.Textarea(attrs={"rows": 3}))
+    vulnerabilities = forms.MultipleChoiceField(label="Vulnerabilities the sessions address", required=False,
+                                                widget=forms.CheckboxSelectMultiple, choices=[])
+    commissioned_on = _date("Date commissioned")
+
+    def __init__(self, *args: Any, vulnerabilities: list[tuple[str, str]], providers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["vulnerabilities"].choices = vulnerabilities  # type: ignore[attr-defined]
+        self.fields["provider_user"].queryset = providers  # type: ignore[attr-defined]
+        self.fields["provider_user"].label_from_instance = lambda u: f"{u.display_name} ({u.agency})"  # type: ignore[attr-defined]
+
+
+class AcknowledgeForm(GovukForm):
+    acknowledged_on = _date("Date you acknowledged the tasking")
+
+
+class SessionForm(GovukForm):
+    held_on = _date("Date of the session")
+    report = forms.CharField(label="Session report", widget=forms.Textarea(attrs={"rows": 6}),
+                             help_text="What was discussed, how the person engaged, any risk noted, next steps")
+
+
+class SessionCancelForm(GovukForm):
+    cancelled_on = _date("Date of the cancellation")
+    reason = _rationale("Why the session was cancelled", hint="Say who cancelled it and why.")
+
+
+class PanelReviewForm(VersionedForm):
+    held_on = _date("Date of the review")
+    outcome = forms.ChoiceField(label="Outcome", widget=forms.RadioSelect, choices=list(PANEL_REVIEW_OUTCOMES.items()))
+    notes = _rationale("Review notes", hint="Progress against the plan, changes in vulnerability, and why.")
+    attendees = AttendeesField(label="Attendees", help_text="One per line: name, role, agency")
+
+
+class ExitForm(VersionedForm):
+    exited_on = _date("Date of the exit decision")
+    rationale = _rationale("Why the panel agrees vulnerability is removed or much reduced")
+    residual_concerns = forms.CharField(label="Residual concerns", required=False,
+                                        widget=forms.Textarea(attrs={"rows": 3}))
+    onward_support = forms.CharField(label="Onward support", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    attendees = AttendeesField(label="Attendees", help_text="One per line: name, role, agency")
+    dissent = forms.CharField(label="Dissent", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PostExitReviewForm(VersionedForm):
+    months = forms.TypedChoiceField(label="Which review", widget=forms.RadioSelect, coerce=int,
+                                    choices=[("6", "6-month review"), ("12", "12-month review")])
+    held_on = _date("Date of the review")
+    outcome = forms.ChoiceField(label="Outcome", widget=forms.RadioSelect, choices=list(POST_EXIT_OUTCOMES.items()))
+    notes = _rationale("Review notes")
+
+
+class CloseForm(VersionedForm):
+    closed_on = _date("Date of closure")
+    rationale = _rationale()
+
+
+class LinkPersonForm(GovukForm):
+    person_reference = forms.CharField(label="Earlier person's reference", help_text="For example, P-2026-000012",
+                                       widget=forms.TextInput(attrs={"width": 10}))
+    rationale = _rationale("Why these are the same person",
+                           hint="Say which details match, for example date of birth, address and school.")
+
+
+class HandOverForm(GovukForm):
+    target = forms.ChoiceField(label="What to hand over", widget=forms.RadioSelect, choices=[])
+    to_user = forms.ModelChoiceField(label="Hand over to", queryset=User.objects.none(), empty_label="Select a person")
+    reason = _rationale("Why you are handing it over")
+
+    def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = targets  # type: ignore[attr-defined]
+        self.fields["to_user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            is_active=True, agency__isnull=False).exclude(roles=[Role.REFERRER.value]).select_related("agency")
+        self.fields["to_user"].label_from_instance = lambda u: f"{u.display_name} ({u.agency}, {u.roles_display})"  # type: ignore[attr-defined]
+
+
+class HandOverRespondForm(GovukForm):
+    accept = forms.TypedChoiceField(label="Do you accept?", widget=forms.RadioSelect, coerce=lambda v: v == "yes",
+                                    choices=[("yes", "Yes, I take ownership"), ("no", "No, decline")])
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="Required if you decline: say why")
+
+
+class SearchForm(GovukForm):
+    q = forms.CharField(label="Search by name, date of birth or reference", max_length=100,
+                        help_text="For example, 'Adam Hussain', '14/03/2009' or 'CT-2026-00012'")

@@ -1,0 +1,163 @@
+"""The steps of the journey as pages: each names its form, permission and service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from casetrail.cases import services
+from casetrail.cases.models import Case
+from casetrail.cases.selectors import latest_assessment
+from casetrail.core import frameworks
+from casetrail.core.policy import Permission
+from casetrail.people.models import Person
+from casetrail.web import case_forms as f
+from casetrail.web.steps import Step
+
+
+def _vulnerability_choices(request: HttpRequest, case: Case) -> list[tuple[str, str]]:
+    assessment = latest_assessment(case)
+    if assessment is None:
+        return []
+    framework = frameworks.get_framework(assessment.framework_key, assessment.framework_version)
+    found = frameworks.identified_vulnerabilities(framework, services._judgements(assessment.judgements))
+    labels = {"underlying_cause": "underlying cause", "presenting_behaviour": "presenting behaviour"}
+    return [(v.factor_code, f"{v.title} ({labels.get(v.nature or '', 'nature not recorded')})") for v in found]
+
+
+def _approved_providers(request: HttpRequest, case: Case) -> Any:
+    from casetrail.accounts.models import User
+    from casetrail.clock import today
+    from casetrail.providers.models import ProviderWorker
+
+    approved = [w.user_id for w in ProviderWorker.objects.select_related("organisation")
+                if w.is_approved_on(today())]
+    return User.objects.filter(pk__in=approved, is_active=True).select_related("agency")
+
+
+
+
+def _targets(request: HttpRequest, case: Case) -> dict[str, Any]:
+    targets = [(f"case:{case.pk}", f"The case (owned by {case.owner_user.display_name}, {case.owner_agency})")]
+    for action in case.support_actions.filter(status="open").select_related("owner_user"):
+        targets.append((f"support_action:{action.pk}", f"Support action: {action.description[:60]} "
+                        f"(owned by {action.owner_user.display_name})"))
+    for tasking in case.taskings.select_related("provider_user"):
+        targets.append((f"tasking:{tasking.pk}", f"Tasking of {tasking.provider_user.display_name}"))
+    for request_ in case.information_requests.filter(replied_on__isnull=True).select_related("to_agency"):
+        targets.append((f"information_request:{request_.pk}", f"Information request to {request_.to_agency}"))
+    return {"targets": targets}
+
+
+def _handover(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
+    target_type, _, target_id = data["target"].partition(":")
+    return services.handover_offer(user=request.user, case=case, target_type=target_type,  # type: ignore[arg-type]
+                                   target_id=int(target_id), to_user=data["to_user"], reason=data["reason"])
+
+
+def _link(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
+    from casetrail.cases.selectors import person_history
+    from casetrail.core.errors import InvalidInput
+
+    person = Person.objects.filter(reference=data["person_reference"].strip().upper()).first()
+    if person is None or not person_history(user=request.user, person=person):  # type: ignore[arg-type]
+        raise InvalidInput.single("person_reference", "There is no person with that reference that you can see")
+    return services.case_link_person(user=request.user, case=case, person=person,  # type: ignore[arg-type]
+                                     rationale=data["rationale"])
+
+
+STEPS: dict[str, Step] = {
+    "gateway": Step(
+        title="Gateway assessment", caption="Police Prevent officer", form_class=f.GatewayForm,
+        permission=Permission.GATEWAY_DECIDE, success="Gateway decision recorded",
+        intro="Record the checks you have made, your contact with the referrer and the outcome.",
+        perform=lambda r, c, d: services.gateway_decide(user=r.user, case=c, **d)),
+    "signposting": Step(
+        title="Record the signposted service's reply", form_class=f.SignpostingReplyForm,
+        permission=Permission.RECORD_SIGNPOSTING_REPLY, success="Reply recorded",
+        intro="A signposted referral stays open until the receiving service accepts it.",
+        perform=lambda r, c, d: services.signposting_reply(user=r.user, case=c, **d)),
+    "police-led": Step(
+        title="Police-led case management decision", form_class=f.PoliceLedForm,
+        permission=Permission.POLICE_LED_DECIDE, success="Decision recorded",
+        perform=lambda r, c, d: services.police_led_decide(user=r.user, case=c, **d)),
+    "information-request": Step(
+        title="Request information from a partner", form_class=f.InformationRequestForm,
+        permission=Permission.MANAGE_PANEL, success="Information request sent",
+        intro="The partner agency's duty owner will see it on their work list; a reply is due in 10 days.",
+        perform=lambda r, c, d: services.information_request_create(user=r.user, case=c, **d)),
+    "panel-decision": Step(
+        title="Panel decision: adopt or not", caption="Channel panel chair", form_class=f.PanelDecisionForm,
+        permission=Permission.PANEL_DECIDE, success="Panel decision recorded",
+        perform=lambda r, c, d: services.panel_decide(user=r.user, case=c, **d)),
+    "consent": Step(
+        title="Record consent", form_class=f.ConsentForm, permission=Permission.RECORD_CONSENT,
+        success="Consent recorded",
+        intro="Support needs the person's consent, or a parent's or carer's if they are under 18.",
+        perform=lambda r, c, d: services.consent_record(user=r.user, case=c, **d)),
+    "consent-withdraw": Step(
+        title="Record that consent was withdrawn", form_class=f.ConsentWithdrawForm,
+        permission=Permission.RECORD_CONSENT, success="Withdrawal of consent recorded",
+        warning="Support stops now. Record what the panel will do instead.",
+        perform=lambda r, c, d: services.consent_withdraw(user=r.user, case=c, **d)),
+    "support-action": Step(
+        title="Add a support action", form_class=f.SupportActionForm, permission=Permission.PLAN_SUPPORT,
+        success="Support action added",
+        intro="Every action addresses one or more vulnerabilities from the latest assessment.",
+        form_kwargs=lambda r, c: {"vulnerabilities": _vulnerability_choices(r, c)},
+        perform=lambda r, c, d: services.support_action_add(user=r.user, case=c, **d)),
+    "tasking": Step(
+        title="Task an intervention provider", form_class=f.TaskingForm, permission=Permission.COMMISSION_TASKING,
+        success="Provider tasked; they must acknowledge the tasking within 5 working days",
+        intro="Only approved providers with current vetting are listed.",
+        form_kwargs=lambda r, c: {"vulnerabilities": _vulnerability_choices(r, c),
+                                  "providers": _approved_providers(r, c)},
+        perform=lambda r, c, d: services.tasking_commission(user=r.user, case=c, **d)),
+    "panel-review": Step(
+        title="Record a panel review", form_class=f.PanelReviewForm, permission=Permission.PANEL_DECIDE,
+        success="Panel review recorded",
+        perform=lambda r, c, d: services.panel_review_record(user=r.user, case=c, **d)),
+    "exit": Step(
+        title="Exit the case from Channel", caption="Channel panel chair", form_class=f.ExitForm,
+        permission=Permission.PANEL_DECIDE, success="Exit recorded; post-exit reviews are now scheduled",
+        intro="Exit when all members agree vulnerability is removed or much reduced. Post-exit reviews fall "
+              "due 6 and 12 months after the exit date.",
+        perform=lambda r, c, d: services.case_exit(user=r.user, case=c, **d)),
+    "post-exit-review": Step(
+        title="Record a post-exit review", form_class=f.PostExitReviewForm, permission=Permission.POST_EXIT_REVIEW,
+        success="Post-exit review recorded",
+        perform=lambda r, c, d: services.post_exit_review_record(user=r.user, case=c, **d)),
+    "close": Step(
+        title="Close the case", form_class=f.CloseForm, permission=Permission.CLOSE_CASE,
+        success="Case closed", button="Close the case",
+        perform=lambda r, c, d: services.case_close(user=r.user, case=c, **d)),
+    "link-person": Step(
+        title="Link to an earlier person record", form_class=f.LinkPersonForm, permission=Permission.LINK_PERSON,
+        success="Linked: the person's earlier referrals and cases now show on this case",
+        intro="Use this when the person referred is someone already known, perhaps under another spelling.",
+        perform=_link),
+    "handover": Step(
+        title="Hand over ownership", form_class=f.HandOverForm, permission=Permission.OFFER_HANDOVER,
+        success="Hand-over offered: ownership moves when the receiver accepts",
+        form_kwargs=_targets, perform=_handover),
+}
+
+# The stages at which each step is offered on the case page.
+STEP_STAGES: dict[str, tuple[str, ...]] = {
+    "gateway": ("gateway",),
+    "signposting": ("signposted",),
+    "police-led": ("police_led",),
+    "information-request": ("panel", "awaiting_consent", "support"),
+    "panel-decision": ("panel",),
+    "consent": ("awaiting_consent",),
+    "consent-withdraw": ("support",),
+    "support-action": ("support",),
+    "tasking": ("support",),
+    "panel-review": ("support", "awaiting_consent"),
+    "exit": ("support",),
+    "post-exit-review": ("exited",),
+    "close": ("exited",),
+    "link-person": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
+    "handover": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
+}

@@ -1,0 +1,38 @@
+"""Page routes, all under the `web` namespace."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from casetrail.web import views
+from casetrail.web.case_steps import STEPS
+from casetrail.web.steps import step_view
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign-in", views.SignInView.as_view(), name="sign-in"),
+    path("sign-out", auth_views.LogoutView.as_view(), name="sign-out"),
+    path("my-work", views.my_work, name="my-work"),
+    path("my-referrals", views.my_referrals, name="my-referrals"),
+    path("referrals/new/", include("casetrail.web.referral_urls")),
+    path("cases/", views.case_list, name="case-list"),
+    path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
+    path("cases/<int:case_id>/agenda", views.agenda_add, name="case-agenda"),
+    path("cases/<int:case_id>/attachments/<int:attachment_id>", views.attachment_download,
+         name="attachment-download"),
+    path("cases/<int:case_id>/assessment/", include("casetrail.web.assessment_urls")),
+    *[path(f"cases/<int:case_id>/{key}", step_view(step), name=f"case-{key}") for key, step in STEPS.items()],
+    path("search", views.search, name="search"),
+    path("people/<str:reference>", views.person_detail, name="person-detail"),
+    path("panel-meetings/", views.meeting_list, name="meeting-list"),
+    path("panel-meetings/<int:meeting_id>", views.meeting_detail, name="meeting-detail"),
+    path("information-requests/<int:request_id>", views.information_request_reply,
+         name="information-request-reply"),
+    path("taskings/<int:tasking_id>", views.tasking_detail, name="tasking-detail"),
+    path("support-actions/<int:action_id>", views.support_action_complete, name="support-action-complete"),
+    path("handovers/<int:handover_id>", views.handover_respond, name="handover-respond"),
+    path("providers/", views.provider_list, name="provider-list"),
+    path("providers/new", views.provider_edit, name="provider-new"),
+    path("providers/<int:organisation_id>", views.provider_edit, name="provider-edit"),
+]

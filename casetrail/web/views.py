@@ -1,0 +1,382 @@
+"""Pages other than the case steps: signing in, my work, case and person pages, search,
+panel meetings, taskings, hand-overs and the provider register."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from casetrail import clock
+from casetrail.audit.services import access_log
+from casetrail.cases import selectors, services
+from casetrail.cases.access import allowed, require, view_of
+from casetrail.cases.models import HandOver, InformationRequest, PanelMeeting, SupportAction, Tasking
+from casetrail.core import frameworks
+from casetrail.core.codes import CONCERN_TYPES, PERSON_AWARE, SECTORS, URGENCY
+from casetrail.core.errors import AccessDenied, NotFound
+from casetrail.core.lifecycle import Stage, available_actions
+from casetrail.core.policy import Permission, View
+from casetrail.core.roles import Role
+from casetrail.core.schedules import post_exit_review_dates, tasking_acknowledgement_due
+from casetrail.people.models import Person
+from casetrail.web import case_forms as f
+from casetrail.web.case_steps import STEP_STAGES, STEPS
+from casetrail.web.steps import load_case, run_service
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/sign_in.html"
+    redirect_authenticated_user = True
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("web:my-work" if request.user.is_authenticated else "web:sign-in")
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    work = selectors.my_work(user=request.user)  # type: ignore[arg-type]
+    return render(request, "work/my_work.html", {"work": work, "today": work.today})
+
+
+@login_required
+def my_referrals(request: HttpRequest) -> HttpResponse:
+    return render(request, "referrals/mine.html", {"cases": selectors.my_referrals(user=request.user)})  # type: ignore[arg-type]
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    if not allowed(request.user, Permission.SEARCH):  # type: ignore[arg-type]
+        raise PermissionDenied("Your role does not list cases.")
+    stage = request.GET.get("stage") or None
+    if stage and stage not in Stage._value2member_map_:
+        stage = None
+    cases = selectors.case_list(user=request.user, stage=stage)[:200]  # type: ignore[arg-type]
+    return render(request, "cases/list.html", {"cases": cases, "stages": list(Stage), "stage": stage})
+
+
+def _step_links(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
+    """Each step open at this stage, either as a link or with exactly why it is blocked."""
+    facts = services._facts(case)
+    blocked = {a.value: u for a, u in available_actions(facts).items()}
+    links = []
+    for key, stages in STEP_STAGES.items():
+        step = STEPS[key]
+        if case.stage not in stages or not allowed(request.user, step.permission, case):  # type: ignore[arg-type]
+            continue
+        unmet = []
+        if key == "exit":
+            unmet = blocked.get("exit", [])
+        elif key == "close":
+            unmet = blocked.get("close", [])
+        elif key == "panel-decision":
+            unmet = blocked.get("panel_adopt", [])
+        links.append({"key": key, "title": step.title, "unmet": unmet})
+    return links
+
+
+@login_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    try:
+        case, view = selectors.case_get(user=request.user, case_id=case_id)  # type: ignore[arg-type]
+    except NotFound:
+        raise Http404("No such case") from None
+    if view is View.REFERRER_STATUS:
+        return render(request, "cases/referrer_status.html", {"case": case})
+    context: dict[str, Any] = {
+        "case": case, "view": view, "full": view is View.FULL, "today": clock.today(),
+        "referral": case.referral,
+        "concern_types": [CONCERN_TYPES.get(c, c) for c in case.referral.concern_types],
+        "sector": SECTORS.get(case.referral.referrer_sector, ""),
+        "urgency": URGENCY.get(case.referral.urgency, ""),
+        "person_aware": PERSON_AWARE.get(case.referral.person_aware, ""),
+        "taskings": case.taskings.select_related("provider_user", "provider_agency").prefetch_related("sessions"),
+        "support_actions": case.support_actions.select_related("owner_user", "owner_agency"),
+    }
+    if view is View.FULL:
+        history = [c for c in selectors.person_history(user=request.user, person=case.person) if c.pk != case.pk]  # type: ignore[arg-type]
+        context.update(
+            decisions=case.decisions.select_related("author", "author_agency").order_by("-occurred_at", "-id"),
+            timeline=selectors.case_timeline(case=case),
+            consents=case.consents.all(),
+            assessments=case.assessments.all(),
+            information_requests=case.information_requests.select_related("to_agency", "owner_user"),
+            agenda=case.agenda_items.select_related("meeting"),
+            reviews=case.reviews.all(),
+            handovers=case.handovers.select_related("to_user", "to_agency", "from_user"),
+            attachments=case.referral.attachments.all(),
+            history=history,
+            steps=_step_links(request, case),
+            post_exit_due=post_exit_review_dates(case.exited_on) if case.exited_on else {},
+            post_exit_done={r.months_after_exit: r for r in case.reviews.filter(kind="post_exit")},
+            can_assess=allowed(request.user, Permission.ASSESS, case)  # type: ignore[arg-type]
+            and case.stage in (Stage.PANEL, Stage.AWAITING_CONSENT, Stage.SUPPORT),
+            can_agenda=allowed(request.user, Permission.MANAGE_PANEL, case) and case.stage == Stage.PANEL,  # type: ignore[arg-type]
+        )
+        latest = selectors.latest_assessment(case)
+        if latest is not None:
+            framework = frameworks.get_framework(latest.framework_key, latest.framework_version)
+            context.update(latest_assessment=latest, framework=framework,
+                           framework_superseded=framework.is_superseded_on(clock.today()),
+                           vulnerabilities=frameworks.identified_vulnerabilities(
+                               framework, services._judgements(latest.judgements)))
+    return render(request, "cases/detail.html", context)
+
+
+@login_required
+def attachment_download(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
+    from django.conf import settings
+
+    case = load_case(request, case_id)
+    if view_of(request.user, case) is not View.FULL:  # type: ignore[arg-type]
+        raise PermissionDenied("Only people working on the case can open its attachments.")
+    attachment = get_object_or_404(case.referral.attachments, pk=attachment_id)
+    access_log(user=request.user, operation="disclosure", subject=attachment, case=case, person=case.person,
+               recipient=str(request.user.pk))
+    response = FileResponse(open(settings.MEDIA_ROOT / attachment.stored_name, "rb"),  # noqa: SIM115
+                            as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    if not allowed(request.user, Permission.SEARCH):  # type: ignore[arg-type]
+        raise PermissionDenied("Your role cannot search cases.")
+    form = f.SearchForm(request.GET or None)
+    hits = None
+    if form.is_valid():
+        hits = selectors.search(user=request.user, query=form.cleaned_data["q"])  # type: ignore[arg-type]
+        access_log(user=request.user, operation="consultation", subject=request.user,
+                   justification=f"search returned {len(hits)} people")
+    return render(request, "search.html", {"form": form, "hits": hits})
+
+
+@login_required
+def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    person = Person.objects.filter(reference=reference.upper()).first()
+    cases = selectors.person_history(user=request.user, person=person) if person else []  # type: ignore[arg-type]
+    if person is None or not cases:
+        raise Http404("No such person")
+    access_log(user=request.user, operation="consultation", subject=person, person=person)
+    referrals = [c.referral for c in cases]
+    return render(request, "people/detail.html", {"person": person, "cases": cases, "referrals": referrals})
+
+
+# ---------------------------------------------------------------- panel meetings
+
+
+def _panel_user(request: HttpRequest) -> None:
+    user = request.user
+    if not user.has_role(Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.PANEL_MEMBER):  # type: ignore[union-attr]
+        raise PermissionDenied("Only Channel panel staff and members see panel meetings.")
+
+
+def _panel_authority(request: HttpRequest) -> int | None:
+    user = request.user
+    return user.panel_authority_id if user.has_role(Role.PANEL_MEMBER) and not user.has_role(  # type: ignore[union-attr]
+        Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR) else user.agency_id  # type: ignore[union-attr]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    _panel_user(request)
+    authority = _panel_authority(request)
+    can_manage = allowed(request.user, Permission.MANAGE_PANEL)  # type: ignore[arg-type]
+    form = None
+    if can_manage:
+        form = f.PanelMeetingForm(request.POST or None, agency=request.user.agency)  # type: ignore[union-attr]
+        if request.method == "POST" and form.is_valid():
+            meeting = run_service(form, lambda: services.panel_meeting_create(
+                user=request.user, meets_on=form.cleaned_data["meets_on"],  # type: ignore[arg-type]
+                chair=form.cleaned_data["chair"], location=form.cleaned_data["location"]))
+            if meeting is not None:
+                messages.success(request, "Panel meeting created")
+                return redirect("web:meeting-detail", meeting_id=meeting.pk)
+    elif request.method == "POST":
+        raise PermissionDenied("Only the coordinator or chair arranges panel meetings.")
+    meetings = PanelMeeting.objects.filter(local_authority_id=authority).select_related("chair")
+    return render(request, "panel/meetings.html", {"meetings": meetings, "form": form},
+                  status=400 if form is not None and form.errors else 200)
+
+
+@login_required
+def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    _panel_user(request)
+    meeting = get_object_or_404(PanelMeeting, pk=meeting_id, local_authority_id=_panel_authority(request))
+    visible = set(selectors.visible_cases(request.user).values_list("pk", flat=True))  # type: ignore[arg-type]
+    items = [i for i in meeting.items.select_related("case", "case__person") if i.case_id in visible]
+    return render(request, "panel/meeting.html", {"meeting": meeting, "items": items})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agenda_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = load_case(request, case_id)
+    if not allowed(request.user, Permission.MANAGE_PANEL, case):  # type: ignore[arg-type]
+        raise PermissionDenied("Only the Channel coordinator or chair manages the agenda.")
+    meetings = PanelMeeting.objects.filter(local_authority=case.local_authority, meets_on__gte=clock.today())
+    form = f.AgendaForm(request.POST or None, meetings=meetings)
+    if request.method == "POST" and form.is_valid():
+        if run_service(form, lambda: services.agenda_add(user=request.user, meeting=form.cleaned_data["meeting"],  # type: ignore[arg-type]
+                                                         case=case)) is not None:
+            messages.success(request, "Added to the panel agenda")
+            return redirect("web:case-detail", case_id=case.pk)
+    return render(request, "cases/agenda_add.html", {"case": case, "form": form, "page_title": "Add to a panel agenda",
+                                                     "back_url": reverse("web:case-detail", args=[case.pk]), "button": "Add to agenda"},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def information_request_reply(request: HttpRequest, request_id: int) -> HttpResponse:
+    item = get_object_or_404(InformationRequest.objects.select_related("case", "to_agency"), pk=request_id)
+    if request.user.agency_id != item.to_agency_id and request.user.pk != item.owner_user_id:  # type: ignore[union-attr]
+        raise Http404("No such request")
+    form = f.InformationReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = run_service(form, lambda: services.information_request_reply(
+                user=request.user, request=item, **form.cleaned_data))  # type: ignore[arg-type]
+        except AccessDenied as denied:
+            raise PermissionDenied(str(denied)) from None
+        if done is not None:
+            messages.success(request, "Reply sent")
+            return redirect("web:my-work")
+    access_log(user=request.user, operation="disclosure", subject=item, case=item.case,
+               recipient=item.to_agency.name, justification="information request from the Channel panel")
+    return render(request, "panel/information_reply.html", {"item": item, "form": form, "page_title": "Answer an information request",
+                                                             "back_url": reverse("web:my-work"), "button": "Send reply"},
+                  status=400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- taskings and support actions
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tasking_detail(request: HttpRequest, tasking_id: int) -> HttpResponse:
+    tasking = get_object_or_404(Tasking.objects.select_related("case", "provider_user", "provider_agency"),
+                                pk=tasking_id)
+    case = load_case(request, tasking.case_id)
+    is_provider = request.user.agency_id == tasking.provider_agency_id and allowed(  # type: ignore[union-attr]
+        request.user, Permission.DELIVER_TASKING, case)  # type: ignore[arg-type]
+    forms_ = {"acknowledge": f.AcknowledgeForm, "session": f.SessionForm, "cancel": f.SessionCancelForm}
+    bound = {name: cls(request.POST if request.POST.get("form") == name else None, prefix=name)
+             for name, cls in forms_.items()}
+    if request.method == "POST":
+        if not is_provider:
+            raise PermissionDenied("Only the tasked provider organisation records sessions.")
+        name = request.POST.get("form", "")
+        form = bound.get(name)
+        if form is None:
+            raise Http404("Unknown form")
+        calls = {
+            "acknowledge": lambda d: services.tasking_acknowledge(user=request.user, tasking=tasking, **d),
+            "session": lambda d: services.session_record(user=request.user, tasking=tasking, **d),
+            "cancel": lambda d: services.session_cancel(user=request.user, tasking=tasking, **d),
+        }
+        if form.is_valid() and run_service(form, lambda: calls[name](form.cleaned_data)) is not None:
+            messages.success(request, {"acknowledge": "Tasking acknowledged", "session": "Session recorded",
+                                       "cancel": "Cancellation recorded"}[name])
+            return redirect("web:tasking-detail", tasking_id=tasking.pk)
+    sessions = list(tasking.sessions.all())
+    return render(request, "taskings/detail.html", {
+        "tasking": tasking, "case": case, "sessions": sessions, "is_provider": is_provider, "forms": bound,
+        "remaining": tasking.sessions_commissioned - len(sessions),
+        "ack_due": tasking_acknowledgement_due(tasking.commissioned_on),
+        "vulnerabilities": tasking.vulnerabilities,
+    }, status=400 if any(b.errors for b in bound.values()) else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def support_action_complete(request: HttpRequest, action_id: int) -> HttpResponse:
+    action = get_object_or_404(SupportAction.objects.select_related("case"), pk=action_id)
+    case = load_case(request, action.case_id) if request.user.pk != action.owner_user_id else action.case
+    form = f.SupportActionCompleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = run_service(form, lambda: services.support_action_complete(
+                user=request.user, action=action, **form.cleaned_data))  # type: ignore[arg-type]
+        except AccessDenied as denied:
+            raise PermissionDenied(str(denied)) from None
+        if done is not None:
+            messages.success(request, "Support action updated")
+            return redirect("web:case-detail", case_id=case.pk)
+    return render(request, "cases/support_action_complete.html", {"action": action, "case": case, "form": form,
+                                                                  "page_title": "Update a support action",
+                                                                  "back_url": reverse("web:case-detail", args=[case.pk])},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def handover_respond(request: HttpRequest, handover_id: int) -> HttpResponse:
+    offer = get_object_or_404(HandOver.objects.select_related("case", "from_user", "from_agency"),
+                              pk=handover_id, to_user=request.user)
+    form = f.HandOverRespondForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if run_service(form, lambda: services.handover_respond(user=request.user, handover=offer,  # type: ignore[arg-type]
+                                                               **form.cleaned_data)) is not None:
+            messages.success(request, "Hand-over " + ("accepted" if form.cleaned_data["accept"] else "declined"))
+            return redirect("web:my-work")
+    return render(request, "work/handover_respond.html", {"offer": offer, "form": form, "page_title": "A hand-over is offered to you",
+                                                           "back_url": reverse("web:my-work"), "button": "Send answer"},
+                  status=400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- provider register
+
+
+@login_required
+def provider_list(request: HttpRequest) -> HttpResponse:
+    from casetrail.providers.models import ProviderOrganisation
+    from casetrail.providers.services import SPECIALISMS
+
+    if not request.user.has_role(Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.ADMINISTRATOR,  # type: ignore[union-attr]
+                                 Role.PROVIDER, Role.OVERSIGHT):
+        raise PermissionDenied("Your role does not use the provider register.")
+    organisations = ProviderOrganisation.objects.select_related("agency").prefetch_related("workers__user")
+    return render(request, "providers/list.html", {
+        "organisations": organisations, "today": clock.today(), "specialisms": SPECIALISMS,
+        "can_manage": allowed(request.user, Permission.MANAGE_PROVIDERS)})  # type: ignore[arg-type]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_edit(request: HttpRequest, organisation_id: int | None = None) -> HttpResponse:
+    from casetrail.providers.forms import ProviderOrganisationForm
+    from casetrail.providers.models import ProviderOrganisation
+    from casetrail.providers.services import provider_organisation_save
+
+    try:
+        require(request.user, Permission.MANAGE_PROVIDERS)  # type: ignore[arg-type]
+    except AccessDenied as denied:
+        raise PermissionDenied(str(denied)) from None
+    organisation = get_object_or_404(ProviderOrganisation, pk=organisation_id) if organisation_id else None
+    initial = {"name": organisation.agency.name, "specialisms": organisation.specialisms,
+               "status": organisation.status, "approved_until": organisation.approved_until} if organisation else {}
+    form = ProviderOrganisationForm(request.POST or None, initial=initial, editing=organisation is not None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if run_service(form, lambda: provider_organisation_save(
+                user=request.user, agency=organisation.agency if organisation else None,  # type: ignore[arg-type]
+                name=data.get("name", ""), specialisms=data["specialisms"], status=data["status"],
+                approved_until=data["approved_until"])) is not None:
+            messages.success(request, "Provider register updated")
+            return redirect("web:provider-list")
+    return render(request, "providers/edit.html", {"form": form, "organisation": organisation,
+                                                   "page_title": f"Change {organisation.agency.name}" if organisation else "Register a provider organisation",
+                                                   "back_url": reverse("web:provider-list")},
+                  status=400 if form.errors else 200)
