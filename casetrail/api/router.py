@@ -19,10 +19,24 @@ from casetrail.api import schemas as s
 from casetrail.api.auth import TokenAuth
 from casetrail.cases import selectors, services
 from casetrail.cases.access import require
-from casetrail.cases.models import Assessment, Case, HandOver, InformationRequest, PanelMeeting, SupportAction, Tasking
+from casetrail.cases.models import (
+    Assessment,
+    Case,
+    HandOver,
+    InformationRequest,
+    PanelMeeting,
+    SupportAction,
+    Tasking,
+)
 from casetrail.core import frameworks
 from casetrail.core.dates import PartialDate
-from casetrail.core.errors import AccessDenied, InvalidInput, NotFound, StaleState, TransitionNotAllowed
+from casetrail.core.errors import (
+    AccessDenied,
+    InvalidInput,
+    NotFound,
+    StaleState,
+    TransitionNotAllowed,
+)
 from casetrail.core.lifecycle import available_actions
 from casetrail.core.policy import Permission
 from casetrail.core.referrals import ReferralInput

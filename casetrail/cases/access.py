@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from casetrail.accounts.models import User
 from casetrail.cases.models import AgendaItem, Case, HandOver, Tasking
 from casetrail.core.errors import AccessDenied
+from casetrail.core.lifecycle import Stage
 from casetrail.core.policy import (
     CaseAccessFacts,
     Permission,
@@ -16,7 +17,6 @@ from casetrail.core.policy import (
     denial,
     scopes_for,
 )
-from casetrail.core.lifecycle import Stage
 
 
 def _scope_q(scope: Scope, user: User) -> Q:

@@ -15,12 +15,25 @@ from casetrail.accounts.models import User
 from casetrail.audit.models import Event
 from casetrail.audit.services import access_log
 from casetrail.cases.access import view_of, visible_cases
-from casetrail.cases.models import Assessment, Case, HandOver, InformationRequest, Review, SupportAction, Tasking, WorkStatus
+from casetrail.cases.models import (
+    Assessment,
+    Case,
+    HandOver,
+    InformationRequest,
+    Review,
+    SupportAction,
+    Tasking,
+    WorkStatus,
+)
 from casetrail.core.dates import PartialDate
 from casetrail.core.errors import NotFound
 from casetrail.core.lifecycle import Stage
 from casetrail.core.policy import View  # noqa: F401 (re-exported for the API)
-from casetrail.core.schedules import post_exit_review_dates, tasking_acknowledgement_due, handover_response_due
+from casetrail.core.schedules import (
+    handover_response_due,
+    post_exit_review_dates,
+    tasking_acknowledgement_due,
+)
 from casetrail.people.keys import keys_for, name_tokens
 from casetrail.people.models import Person, SearchKey
 

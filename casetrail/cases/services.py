@@ -33,7 +33,11 @@ from casetrail.cases.models import (
     WorkStatus,
 )
 from casetrail.core import frameworks
-from casetrail.core.codes import CONSENT_REFUSAL_CONSEQUENCES, PANEL_REVIEW_OUTCOMES, POST_EXIT_OUTCOMES
+from casetrail.core.codes import (
+    CONSENT_REFUSAL_CONSEQUENCES,
+    PANEL_REVIEW_OUTCOMES,
+    POST_EXIT_OUTCOMES,
+)
 from casetrail.core.consent import consent_errors, withdrawal_errors
 from casetrail.core.decisions import DecisionType, occurred_errors, rationale_errors
 from casetrail.core.errors import AccessDenied, InvalidInput, StaleState

@@ -213,10 +213,9 @@ def denial(actor: Actor, permission: Permission, case: CaseAccessFacts | None = 
         needed = ", ".join(sorted(r.label for r in PERMISSION_ROLES[permission]))
         return f"Only these roles can do this: {needed}."
     needed_view = CASE_PERMISSION_VIEW.get(permission)
-    if needed_view is None:
+    if needed_view is None or case is None:
+        # Without a case this asks only whether the role may do this kind of thing at all.
         return None
-    if case is None:
-        return "This needs a case."
     # The permission must come from the same role that gives the view, so a police officer
     # cannot act as a panel member, say, on a case they see only through another role.
     for role in PERMISSION_ROLES[permission] & actor.roles:

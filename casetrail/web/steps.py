@@ -18,7 +18,13 @@ from django.views import View
 from casetrail.cases import selectors
 from casetrail.cases.access import allowed
 from casetrail.cases.models import Case
-from casetrail.core.errors import AccessDenied, InvalidInput, NotFound, StaleState, TransitionNotAllowed
+from casetrail.core.errors import (
+    AccessDenied,
+    InvalidInput,
+    NotFound,
+    StaleState,
+    TransitionNotAllowed,
+)
 from casetrail.core.policy import Permission
 
 
@@ -69,7 +75,7 @@ class Step:
 
 
 class CaseStepView(LoginRequiredMixin, View):
-    step: Step
+    step: Step = None  # type: ignore[assignment]  # set per step by step_view()
 
     def _guard(self, request: HttpRequest, case: Case) -> None:
         if not allowed(request.user, self.step.permission, case):  # type: ignore[arg-type]

@@ -18,7 +18,13 @@ from casetrail import clock
 from casetrail.audit.services import access_log
 from casetrail.cases import selectors, services
 from casetrail.cases.access import allowed, require, view_of
-from casetrail.cases.models import HandOver, InformationRequest, PanelMeeting, SupportAction, Tasking
+from casetrail.cases.models import (
+    HandOver,
+    InformationRequest,
+    PanelMeeting,
+    SupportAction,
+    Tasking,
+)
 from casetrail.core import frameworks
 from casetrail.core.codes import CONCERN_TYPES, PERSON_AWARE, SECTORS, URGENCY
 from casetrail.core.errors import AccessDenied, NotFound

@@ -1,0 +1,100 @@
+"""Shared set-up for integration tests: a small world of agencies and people built through
+the real services, and helpers to drive a case along its journey."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from casetrail.accounts.models import Agency, User
+from casetrail.accounts.services import (
+    agency_create,
+    agency_set_duty_owner,
+    api_token_issue,
+    user_create,
+)
+from casetrail.clock import frozen_at
+from casetrail.core.dates import PartialDate
+from casetrail.core.referrals import ReferralInput
+from casetrail.providers.services import provider_organisation_save, provider_worker_save
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@dataclass
+class World:
+    police: Agency
+    council: Agency
+    other_council: Agency
+    school: Agency
+    nhs: Agency
+    provider_org: Any
+    users: dict[str, User]
+
+    def token(self, name: str) -> str:
+        return api_token_issue(user=self.users[name], name="tests")[1]
+
+
+def _user(username: str, agency: Agency | None, *roles: str, panel_authority: Agency | None = None) -> User:
+    return user_create(username=username, password=PASSWORD, first_name=username.title(), last_name="Tester",
+                       email=f"{username}@example.org", agency=agency, roles=list(roles),
+                       panel_authority=panel_authority, job_title=f"{roles[0]} lead")
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    police = agency_create(name="Testshire Police CTP", kind="police")
+    council = agency_create(name="Testshire County Council", kind="local_authority", police_force=police)
+    other = agency_create(name="Otherton City Council", kind="local_authority", police_force=police)
+    school = agency_create(name="Testshire Academy", kind="school")
+    nhs = agency_create(name="Testshire NHS Trust", kind="health")
+    home_office = agency_create(name="Home Office Prevent Oversight", kind="home_office")
+    users = {
+        "referrer": _user("referrer", school, "referrer"),
+        "police": _user("police", police, "police_officer"),
+        "police2": _user("police2", police, "police_officer"),
+        "coordinator": _user("coordinator", council, "channel_coordinator"),
+        "chair": _user("chair", council, "panel_chair"),
+        "other_coordinator": _user("othercoord", other, "channel_coordinator"),
+        "panel": _user("panel", nhs, "panel_member", panel_authority=council),
+        "oversight": _user("oversight", home_office, "oversight"),
+        "admin": _user("admin", None, "administrator"),
+    }
+    for agency, owner in [(police, "police"), (council, "coordinator"), (other, "other_coordinator"),
+                          (school, "referrer"), (nhs, "panel")]:
+        agency_set_duty_owner(agency=agency, user=users[owner])
+    org = provider_organisation_save(user=users["admin"], agency=None, name="Bridges Mentoring CIC",
+                                     specialisms=["mentoring", "islamist"], status="approved",
+                                     approved_until=date.today() + timedelta(days=365))
+    users["provider"] = _user("provider", org.agency, "intervention_provider")
+    provider_worker_save(user=users["admin"], worker_user=users["provider"], organisation=org,
+                         specialisms=["mentoring"], status="approved",
+                         vetting_expires_on=date.today() + timedelta(days=365))
+    agency_set_duty_owner(agency=org.agency, user=users["provider"])
+    return World(police, council, other, school, nhs, org, users)
+
+
+def referral_input(world: World, **overrides: Any) -> ReferralInput:
+    values: dict[str, Any] = dict(
+        referrer_name="Rita Referrer", referrer_job_title="Designated safeguarding lead",
+        referrer_email="rita@example.org", referrer_phone="", referrer_organisation="Testshire Academy",
+        referrer_sector="education", given_names="Sam", family_name="Okafor-Test", other_names="",
+        date_of_birth=PartialDate(2008, 5, 17), sex="male", address="1 Test Street", postcode="TE1 1ST",
+        school_or_workplace="Testshire Academy", local_authority_id=world.council.pk,
+        concern="Has told classmates that violence against a named group is justified and shares videos.",
+        first_observed_on=date.today() - timedelta(days=7), concern_types=("extreme_right_wing",),
+        urgency="routine", person_aware="no", discussed_with="Head of year",
+    )
+    values.update(overrides)
+    return ReferralInput(**values)
+
+
+def moment(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=10))
+
+
+__all__ = ["World", "referral_input", "moment", "frozen_at", "PASSWORD"]
