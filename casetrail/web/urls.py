@@ -1,7 +1,7 @@
 """Page routes, all under the `web` namespace."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from casetrail.web import views
 from casetrail.web.case_steps import STEPS
@@ -15,13 +15,12 @@ urlpatterns = [
     path("sign-out", auth_views.LogoutView.as_view(), name="sign-out"),
     path("my-work", views.my_work, name="my-work"),
     path("my-referrals", views.my_referrals, name="my-referrals"),
-    # TMP path("referrals/new/", include("casetrail.web.referral_urls")),
+    path("referrals/new/", include("casetrail.web.referral_urls")),
     path("cases/", views.case_list, name="case-list"),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
     path("cases/<int:case_id>/agenda", views.agenda_add, name="case-agenda"),
     path("cases/<int:case_id>/attachments/<int:attachment_id>", views.attachment_download,
          name="attachment-download"),
-    # TMP path("cases/<int:case_id>/assessment/", include("casetrail.web.assessment_urls")),
     *[path(f"cases/<int:case_id>/{key}", step_view(step), name=f"case-{key}") for key, step in STEPS.items()],
     path("search", views.search, name="search"),
     path("people/<str:reference>", views.person_detail, name="person-detail"),
