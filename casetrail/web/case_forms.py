@@ -32,6 +32,13 @@ def _rationale(label: str = "Rationale", hint: str = "Explain the decision so th
     return forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": 5}), help_text=hint)
 
 
+def _staff_choices(field: Any) -> None:
+    """Anyone who can own work: active staff with an agency, shown with agency and roles."""
+    field.queryset = User.objects.filter(is_active=True, agency__isnull=False).exclude(
+        roles=[Role.REFERRER.value]).select_related("agency")
+    field.label_from_instance = lambda u: f"{u.display_name} ({u.agency}, {u.roles_display})"
+
+
 class AttendeesField(forms.CharField):
     """One attendee per line, as 'Name, role, agency'."""
 
@@ -183,9 +190,7 @@ class SupportActionForm(GovukForm):
     def __init__(self, *args: Any, vulnerabilities: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["vulnerabilities"].choices = vulnerabilities  # type: ignore[attr-defined]
-        self.fields["owner_user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            is_active=True, agency__isnull=False).exclude(roles=[Role.REFERRER.value]).select_related("agency")
-        self.fields["owner_user"].label_from_instance = lambda u: f"{u.display_name} ({u.agency})"  # type: ignore[attr-defined]
+        _staff_choices(self.fields["owner_user"])
 
 
 class SupportActionCompleteForm(GovukForm):
@@ -272,9 +277,7 @@ class HandOverForm(GovukForm):
     def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = targets  # type: ignore[attr-defined]
-        self.fields["to_user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            is_active=True, agency__isnull=False).exclude(roles=[Role.REFERRER.value]).select_related("agency")
-        self.fields["to_user"].label_from_instance = lambda u: f"{u.display_name} ({u.agency}, {u.roles_display})"  # type: ignore[attr-defined]
+        _staff_choices(self.fields["to_user"])
 
 
 class HandOverRespondForm(GovukForm):

@@ -126,3 +126,11 @@ def test_staff_pages_render(client: Client, demo: None, path: str) -> None:
 def test_health_endpoint_reports_ok(client: Client, db: object) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def test_the_handover_page_lists_staff_with_their_agency(client: Client, demo: None) -> None:
+    signed_in(client, "police")
+    case = Case.objects.filter(stage="gateway").first()
+    response = client.get(f"/cases/{case.pk}/handover")
+    assert response.status_code == 200
+    assert b"Gareth Owen (Northshire Police Counter Terrorism Policing, Police Prevent officer)" in response.content
