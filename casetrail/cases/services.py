@@ -788,6 +788,37 @@ HANDOVER_TARGETS = {
     "information_request": InformationRequest,
 }
 
+# Which fields name the owning person and agency of each kind of thing that can be handed over.
+OWNER_FIELDS: dict[type, tuple[str, str]] = {
+    Case: ("owner_user", "owner_agency"),
+    SupportAction: ("owner_user", "owner_agency"),
+    Tasking: ("provider_user", "provider_agency"),
+    InformationRequest: ("owner_user", "to_agency"),
+}
+
+
+def _owner_of(target: Any) -> User:
+    user_field, _ = OWNER_FIELDS[type(target)]
+    owner: User = getattr(target, user_field)
+    return owner
+
+
+def _receiver_errors(target: Any, to_user: User | None) -> list[str]:
+    """Why `to_user` cannot take `target` over, or nothing if they can."""
+    if to_user is None or not to_user.is_active:
+        return ["Select the person to hand over to"]
+    if to_user.pk == _owner_of(target).pk:
+        return ["They already own it"]
+    if to_user.agency_id is None:
+        return ["The receiver must belong to an agency"]
+    if isinstance(target, Tasking):
+        from casetrail.providers.models import ProviderWorker
+
+        worker = ProviderWorker.objects.filter(user=to_user).select_related("organisation").first()
+        if worker is None or not worker.is_approved_on(clock.today()):
+            return ["A tasking can only be handed to an approved intervention provider with current vetting"]
+    return []
+
 
 def _target(case: Case, target_type: str, target_id: int) -> Any:
     model = HANDOVER_TARGETS.get(target_type)
@@ -812,16 +843,15 @@ def handover_offer(*, user: User, case: Case, target_type: str, target_id: int, 
                                       status=HandOver.Status.OFFERED).exists()
     _errors(
         stage=["A closed case cannot be handed over"] if case.stage == Stage.CLOSED else [],
-        to_user=["Select the person to hand over to"] if to_user is None or not to_user.is_active else
-        (["They already own it"] if to_user.pk == target.owner_user_id else
-         (["The receiver must belong to an agency"] if to_user.agency_id is None else [])),
+        to_user=_receiver_errors(target, to_user),
         reason=rationale_errors(reason),
         target_id=["A hand-over of this is already awaiting an answer"] if pending else [],
     )
     assert to_user is not None
+    owner = _owner_of(target)
     offer = HandOver.objects.create(
-        case=case, target_type=target_type, target_id=target_id, from_agency_id=target.owner_user.agency_id,
-        from_user=target.owner_user, to_agency_id=to_user.agency_id, to_user=to_user, reason=reason.strip(),
+        case=case, target_type=target_type, target_id=target_id, from_agency_id=owner.agency_id,
+        from_user=owner, to_agency_id=to_user.agency_id, to_user=to_user, reason=reason.strip(),
         offered_at=clock.now(), offered_by=user,
     )
     _save(case)
@@ -837,23 +867,26 @@ def handover_respond(*, user: User, handover: HandOver, accept: bool | None, not
         raise AccessDenied("Only the person the hand-over was offered to can answer it.")
     if handover.status != HandOver.Status.OFFERED:
         raise InvalidInput.single("", "This hand-over has already been answered")
-    _errors(accept=["Select whether you accept"] if accept is None else [],
-            note=["Say why you are declining"] if accept is False and len(note.strip()) < 10 else [])
     case = Case.objects.select_for_update().get(pk=handover.case_id)
     target = _target(case, handover.target_type, handover.target_id)
+    _errors(accept=["Select whether you accept"] if accept is None else [],
+            note=["Say why you are declining"] if accept is False and len(note.strip()) < 10 else [],
+            stage=["A closed case cannot be handed over"] if accept and case.stage == Stage.CLOSED else [],
+            # Things may have moved on since the offer: someone else took it over, or vetting lapsed.
+            target_id=["Someone else has taken this over since the offer was made"]
+            if accept and _owner_of(target).pk != handover.from_user_id else [],
+            to_user=_receiver_errors(target, user) if accept else [])
     handover.status = HandOver.Status.ACCEPTED if accept else HandOver.Status.DECLINED
     handover.responded_at, handover.response_note = clock.now(), note.strip()
     handover.save(update_fields=["status", "responded_at", "response_note"])
     if accept:
+        user_field, agency_field = OWNER_FIELDS[type(target)]
         if target is case:
             _save(case, owner_user=user, owner_agency_id=user.agency_id)
         else:
-            fields = ["owner_user"]
-            target.owner_user = user
-            if hasattr(target, "owner_agency_id"):
-                target.owner_agency_id = user.agency_id
-                fields.append("owner_agency")
-            target.save(update_fields=fields)
+            setattr(target, user_field, user)
+            setattr(target, f"{agency_field}_id", user.agency_id)
+            target.save(update_fields=[user_field, agency_field])
             _save(case)
     else:
         _save(case)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("referrals/new/", include("casetrail.web.referral_urls")),
     path("cases/", views.case_list, name="case-list"),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
+    path("cases/<int:case_id>/assessment/", include("casetrail.web.assessment_urls")),
     path("cases/<int:case_id>/agenda", views.agenda_add, name="case-agenda"),
     path("cases/<int:case_id>/attachments/<int:attachment_id>", views.attachment_download,
          name="attachment-download"),

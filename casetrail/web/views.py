@@ -19,6 +19,7 @@ from casetrail.audit.services import access_log
 from casetrail.cases import selectors, services
 from casetrail.cases.access import allowed, require, view_of
 from casetrail.cases.models import (
+    Assessment,
     HandOver,
     InformationRequest,
     PanelMeeting,
@@ -113,7 +114,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             decisions=case.decisions.select_related("author", "author_agency").order_by("-occurred_at", "-id"),
             timeline=selectors.case_timeline(case=case),
             consents=case.consents.all(),
-            assessments=case.assessments.all(),
+            draft_assessment=case.assessments.filter(status=Assessment.Status.DRAFT).first(),
             information_requests=case.information_requests.select_related("to_agency", "owner_user"),
             agenda=case.agenda_items.select_related("meeting"),
             reviews=case.reviews.all(),

@@ -93,8 +93,52 @@ def referral_input(world: World, **overrides: Any) -> ReferralInput:
     return ReferralInput(**values)
 
 
+def case_in_support(world: World) -> Any:
+    """A case driven through the real services to Channel support, with a submitted assessment
+    identifying two vulnerabilities and one tasking of the world's approved provider."""
+    from casetrail.cases import services
+    from casetrail.core import frameworks
+    from casetrail.referrals.services import referral_submit
+
+    today = date.today()
+    users = world.users
+    referral, _ = referral_submit(user=users["referrer"], data=referral_input(world))
+    case = referral.case
+    services.gateway_decide(user=users["police"], case=case, expected_version=None, deconfliction_done=True,
+                            database_checks_done=True, referrer_contacted_on=None, referrer_contact_summary="",
+                            outcome="refer_to_panel", signposted_to="",
+                            rationale="Escalating behaviour with a clear ideological element.", decided_on=today)
+    meeting = services.panel_meeting_create(user=users["coordinator"], meets_on=today, chair=users["chair"],
+                                            location="Room 1")
+    services.agenda_add(user=users["coordinator"], meeting=meeting, case=case)
+    services.panel_decide(user=users["chair"], case=case, expected_version=None, adopt=True,
+                          attendees=["Chair, LA", "Police officer, CTP"], dissent="", signposted_to="",
+                          rationale="Vulnerabilities suitable for Channel support identified.", decided_on=today)
+    services.consent_record(user=users["coordinator"], case=case, expected_version=None, given=True,
+                            giver="parent_carer", giver_name="Ada Test", capacity_confirmed=True, capacity_notes="",
+                            scope="Sharing with the provider and school", given_on=today)
+    framework = frameworks.current_framework(today)
+    assessment = services.assessment_start(user=users["coordinator"], case=case)
+    first, second = framework.factors[0].code, framework.factors[1].code
+    judgements: dict[str, dict[str, Any]] = {
+        f.code: {"present": False, "evidence": "", "nature": None} for f in framework.factors}
+    judgements[first] = {"present": True, "evidence": "Talks often of unfair treatment of his family.",
+                         "nature": "underlying_cause"}
+    judgements[second] = {"present": True, "evidence": "Shares violent videos with classmates.",
+                          "nature": "presenting_behaviour"}
+    assessment = services.assessment_save(user=users["coordinator"], assessment=assessment, expected_version=None,
+                                          judgements=judgements, summary="Grievance drives the behaviour.")
+    services.assessment_submit(user=users["coordinator"], assessment=assessment, expected_version=None,
+                               assessed_on=today)
+    services.tasking_commission(user=users["coordinator"], case=case, provider_user=users["provider"],
+                                sessions_commissioned=2, purpose="Mentoring sessions", vulnerabilities=[first],
+                                commissioned_on=today)
+    case.refresh_from_db()
+    return case
+
+
 def moment(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=10))
 
 
-__all__ = ["World", "referral_input", "moment", "frozen_at", "PASSWORD"]
+__all__ = ["World", "referral_input", "case_in_support", "moment", "frozen_at", "PASSWORD"]

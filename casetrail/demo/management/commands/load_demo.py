@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from casetrail.accounts.models import User
-from casetrail.demo.load import PASSWORD, load_demo
+from casetrail.core.lifecycle import Stage
+from casetrail.demo.load import PASSWORD, load_demo, sign_in_rows
+
+SITE = "http://127.0.0.1:8000/"
 
 
 class Command(BaseCommand):
-    help = "Load synthetic demo data (agencies, one user per role, people at every stage)."
+    help = "Load synthetic demo data: agencies, one user per role and people at every stage of the journey."
 
-    def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--reset", action="store_true", help="Empty the database first")
-        parser.add_argument("--seed", type=int, default=2026)
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--reset", action="store_true",
+                            help="Empty the database first (manage.py flush), then load the demo")
+        parser.add_argument("--seed", type=int, default=2026, help="Seed for the synthetic people (default 2026)")
 
     def handle(self, *args: Any, reset: bool = False, seed: int = 2026, **options: Any) -> None:
         if reset:
             call_command("flush", interactive=False, verbosity=0)
         elif User.objects.exists():
-            self.stdout.write("Demo data already loaded (use --reset to rebuild it).")
-            self._sign_in([(u.username, u.roles_display, str(u.agency or "–")) for u in User.objects.all()])
+            self.stdout.write("Demo data already loaded (use --reset to replace everything with a fresh demo).")
+            self.sign_in_table(sign_in_rows())
             return
-        summary = load_demo(seed=seed, progress=True)
-        self._sign_in(summary.sign_in)
+        started = time.perf_counter()
+        summary = load_demo(seed=seed, progress=options.get("verbosity", 1) > 0)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo loaded in {time.perf_counter() - started:.1f} s: {summary.people} people, "
+            f"{summary.referrals} referrals."))
+        self.sign_in_table(summary.sign_in)
         self.stdout.write("\nCases by stage:")
-        for stage, count in sorted(summary.stages.items()):
-            self.stdout.write(f"  {stage:<18} {count}")
-        self.stdout.write("\nCasetrail runs at http://127.0.0.1:8000/")
+        for stage in Stage:
+            self.stdout.write(f"  {stage.label:<34} {summary.stages.get(stage.value, 0):>3}")
+        self.stdout.write(f"\nCasetrail runs at {SITE}")
 
-    def _sign_in(self, rows: list[tuple[str, str, str]]) -> None:
-        self.stdout.write(f"\nSign in with any of these users; the password for all is: {PASSWORD}\n")
-        self.stdout.write(f"  {'username':<14} {'role':<28} agency")
+    def sign_in_table(self, rows: list[tuple[str, str, str]]) -> None:
+        self.stdout.write(f"\nSign in with any of these users; every demo password is {PASSWORD}\n")
+        self.stdout.write(f"  {'username':<14} {'password':<21} {'role':<24} agency")
         for username, role, agency in rows:
-            self.stdout.write(f"  {username:<14} {role:<28} {agency}")
+            self.stdout.write(f"  {username:<14} {PASSWORD:<21} {role:<24} {agency}")
