@@ -6,8 +6,12 @@ With CASETRAIL_ENV=production it refuses to start unless the secrets it needs ar
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
+from casetrail.core.safeguard_policy import DEFAULT_POLICY
 from casetrail.env import database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -36,6 +40,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,7 +55,9 @@ INSTALLED_APPS = [
     "casetrail.referrals",
     "casetrail.providers",
     "casetrail.cases",
+    "casetrail.notifications",
     "casetrail.demo",
+    "casetrail.replay",
     "casetrail.web",
     "casetrail.api",
 ]
@@ -152,6 +159,21 @@ TASKS = {
 EMAIL_BACKEND = env_str("CASETRAIL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("CASETRAIL_FROM_EMAIL", "casetrail@localhost")
 
+# Notifications (casetrail.notifications): sent by the task worker through Django's email
+# backend above ("email") or GOV.UK Notify ("notify"); links in them point at CASETRAIL_BASE_URL.
+CASETRAIL_BASE_URL = env_str("CASETRAIL_BASE_URL", "http://127.0.0.1:8000")
+CASETRAIL_NOTIFICATIONS_BACKEND = env_str("CASETRAIL_NOTIFICATIONS_BACKEND", "email")
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", "")
+NOTIFY_TEMPLATE_ID = env_str("NOTIFY_TEMPLATE_ID", "")
+if CASETRAIL_NOTIFICATIONS_BACKEND not in {"email", "notify"}:
+    from casetrail.env import MissingSetting
+
+    raise MissingSetting("CASETRAIL_NOTIFICATIONS_BACKEND must be 'email' or 'notify'.")
+if CASETRAIL_NOTIFICATIONS_BACKEND == "notify" and not (NOTIFY_API_KEY and NOTIFY_TEMPLATE_ID):
+    from casetrail.env import MissingSetting
+
+    raise MissingSetting("The notify backend needs NOTIFY_API_KEY and NOTIFY_TEMPLATE_ID to be set.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -168,3 +190,14 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# The safeguards' intervals and counts: documented defaults in casetrail/core/safeguard_policy.py,
+# overridden here by a JSON object, e.g. CASETRAIL_SAFEGUARD_POLICY='{"minimum_support_days": 120}'.
+# A bad value stops the process at start-up rather than running with a policy nobody chose.
+CASETRAIL_SAFEGUARD_POLICY = json.loads(env_str("CASETRAIL_SAFEGUARD_POLICY", "{}") or "{}")
+if not isinstance(CASETRAIL_SAFEGUARD_POLICY, dict):
+    raise ImproperlyConfigured("CASETRAIL_SAFEGUARD_POLICY must be a JSON object")
+try:
+    _SAFEGUARD_POLICY_CHECK = DEFAULT_POLICY.with_overrides(CASETRAIL_SAFEGUARD_POLICY)
+except ValueError as problem:
+    raise ImproperlyConfigured(str(problem)) from None

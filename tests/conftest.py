@@ -1,4 +1,5 @@
-"""Test-run configuration shared by every suite: only how the browser is launched.
+"""Test-run configuration shared by every suite: how the browser is launched, and a fast
+password hasher (Argon2 is deliberately slow; production keeps it, see test_settings).
 
 Keep this file to that. Fixtures about application data belong in the suite's own
 conftest: tests/integration/conftest.py, tests/e2e/conftest.py, tests/scenarios/conftest.py.
@@ -63,3 +64,8 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "executable_path": CHROMIUM,
         "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
     }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

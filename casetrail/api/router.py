@@ -14,10 +14,11 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from casetrail import clock
 from casetrail.accounts.models import Agency, User
 from casetrail.api import schemas as s
 from casetrail.api.auth import TokenAuth
-from casetrail.cases import selectors, services
+from casetrail.cases import safeguards, selectors, services
 from casetrail.cases.access import require
 from casetrail.cases.models import (
     Assessment,
@@ -507,8 +508,82 @@ def post_exit_review(request: HttpRequest, case_id: int, payload: s.PostExitRevi
 @api.post("/cases/{case_id}/close", response={200: s.CaseOut, **ERRORS}, tags=["reviews"])
 def close_case(request: HttpRequest, case_id: int, payload: s.CloseIn) -> Any:
     case = _case(request, case_id)
-    services.case_close(user=_user(request), case=case, **payload.dict())
+    data = payload.dict()
+    transferred = data.pop("transferred_to_id")
+    agency = None
+    if transferred is not None:
+        agency = Agency.objects.filter(pk=transferred).first()
+        if agency is None:
+            raise InvalidInput.single("transferred_to_id", "There is no agency with that id")
+    services.case_close(user=_user(request), case=case, transferred_to=agency, **data)
     return _fresh(case)
+
+
+# ---------------------------------------------------------------- safeguards
+
+
+def _finding_out(f: Any) -> dict[str, Any]:
+    return {"rule": f.rule, "key": f.key, "title": f.title, "source": f.source, "severity": f.severity.value,
+            "message": f.message, "who": f.who, "since": f.since, "notify_user_ids": list(f.notify),
+            "escalated_to_user_ids": list(f.escalated_to)}
+
+
+@api.get("/cases/{case_id}/findings", response={200: s.FindingsOut, **ERRORS}, tags=["safeguards"])
+def case_findings(request: HttpRequest, case_id: int, as_of: date | None = None) -> Any:
+    """Open safeguard findings on the case, now or as the recorded facts stood at the end of `as_of`."""
+    user = _user(request)
+    case, view = selectors.case_get(user=user, case_id=case_id, channel="api")
+    if view < selectors.View.FULL:
+        raise AccessDenied("Your role sees only part of this case, not its findings.")
+    if as_of is not None and as_of > clock.today():
+        raise InvalidInput.single("as_of", "The date must be today or in the past")
+    return {"case_id": case.pk, "case_reference": case.reference, "as_of": as_of or clock.today(),
+            "findings": [_finding_out(f) for f in safeguards.case_findings(case, as_of=as_of)]}
+
+
+@api.get("/cases/{case_id}/exit-blockers", response={200: s.Refused, **ERRORS}, tags=["safeguards"])
+def exit_blockers(request: HttpRequest, case_id: int) -> Any:
+    """What stands in the way of exiting the case today (empty `unmet` when nothing does)."""
+    case = _case(request, case_id)
+    require(_user(request), Permission.PANEL_DECIDE, case)
+    unmet = safeguards.exit_blockers(case)
+    return {"detail": "Exit is blocked" if unmet else "Nothing blocks exit",
+            "unmet": [{"code": u.code, "message": u.message, "who": u.who} for u in unmet]}
+
+
+@api.post("/cases/{case_id}/gateway-second-review", response={201: s.CaseOut, **ERRORS}, tags=["gateway"])
+def gateway_second_review(request: HttpRequest, case_id: int, payload: s.GatewaySecondReviewIn) -> Any:
+    case = _case(request, case_id)
+    services.gateway_second_review_record(user=_user(request), case=case, **payload.dict())
+    return 201, _fresh(case)
+
+
+@api.post("/cases/{case_id}/referrer-consultations", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])
+def consult_referrer(request: HttpRequest, case_id: int, payload: s.ConsultationIn) -> Any:
+    case = _case(request, case_id)
+    services.referrer_consultation_record(user=_user(request), case=case, **payload.dict())
+    return 201, _fresh(case)
+
+
+@api.post("/cases/{case_id}/notes", response={201: s.CaseOut, **ERRORS}, tags=["cases"])
+def add_note(request: HttpRequest, case_id: int, payload: s.NoteIn) -> Any:
+    case = _case(request, case_id)
+    services.case_note_record(user=_user(request), case=case, **payload.dict())
+    return 201, _fresh(case)
+
+
+@api.post("/cases/{case_id}/vulnerability-waivers", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])
+def waive_vulnerability(request: HttpRequest, case_id: int, payload: s.WaiverIn) -> Any:
+    case = _case(request, case_id)
+    services.vulnerability_waiver_record(user=_user(request), case=case, **payload.dict())
+    return 201, _fresh(case)
+
+
+@api.post("/cases/{case_id}/holds", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])
+def hold_case(request: HttpRequest, case_id: int, payload: s.HoldIn) -> Any:
+    case = _case(request, case_id)
+    services.retention_hold_place(user=_user(request), case=case, **payload.dict())
+    return 201, _fresh(case)
 
 
 # ---------------------------------------------------------------- hand-overs and my work

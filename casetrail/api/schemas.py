@@ -119,10 +119,18 @@ class GatewayIn(Versioned):
     database_checks_done: bool
     referrer_contacted_on: date | None = None
     referrer_contact_summary: str = ""
+    referrer_contact_method: Literal["phone", "meeting", "email", "letter"] = "phone"
     outcome: Literal["no_further_action", "signpost", "police_led", "refer_to_panel"]
     signposted_to: str = ""
+    nfa_reasons: list[str] = []
     rationale: str
     decided_on: date
+
+
+class GatewaySecondReviewIn(Schema):
+    agree: bool
+    rationale: str
+    reviewed_on: date
 
 
 class SignpostingReplyIn(Versioned):
@@ -316,6 +324,7 @@ class ExitIn(Versioned):
     onward_support: str = ""
     attendees: list[str]
     dissent: str = ""
+    minimum_period_reason: str = ""
 
 
 class PostExitReviewIn(Versioned):
@@ -328,6 +337,50 @@ class PostExitReviewIn(Versioned):
 class CloseIn(Versioned):
     closed_on: date
     rationale: str
+    transferred_to_id: int | None = None
+
+
+class ConsultationIn(Schema):
+    consulted_on: date
+    method: Literal["phone", "meeting", "email", "letter"]
+    summary: str
+
+
+class NoteIn(Schema):
+    noted_on: date
+    text: str
+
+
+class WaiverIn(Schema):
+    code: str
+    reason: str
+    approved_on: date
+
+
+class HoldIn(Schema):
+    reason_kind: Literal["serious_incident", "review", "litigation"]
+    reason: str
+    placed_on: date
+
+
+class FindingOut(Schema):
+    rule: str
+    key: str
+    title: str
+    source: str
+    severity: Literal["escalated", "overdue", "warning", "info"]
+    message: str
+    who: str
+    since: date
+    notify_user_ids: list[int]
+    escalated_to_user_ids: list[int]
+
+
+class FindingsOut(Schema):
+    case_id: int
+    case_reference: str
+    as_of: date
+    findings: list[FindingOut]
 
 
 class LinkPersonIn(Schema):

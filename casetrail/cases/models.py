@@ -248,3 +248,71 @@ class HandOver(models.Model):
 
     class Meta:
         ordering = ["-offered_at"]
+
+
+class ReferrerConsultation(AppendOnlyModel):
+    """The referrer's view was sought and recorded (F4): not a one-way update."""
+
+    class Method(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        MEETING = "meeting", "Meeting"
+        EMAIL = "email", "Email"
+        LETTER = "letter", "Letter"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")
+    consulted_on = models.DateField()
+    method = models.CharField(max_length=16, choices=Method.choices)
+    summary = models.TextField()
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["consulted_on", "id"]
+
+
+class CaseNote(AppendOnlyModel):
+    """A dated contact or observation that is neither a decision nor a consultation."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    noted_on = models.DateField()
+    text = models.TextField()
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["noted_on", "id"]
+
+
+class VulnerabilityWaiver(AppendOnlyModel):
+    """The chair's approved reason why an identified vulnerability needs no support action (F3)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="waivers")
+    code = models.CharField(max_length=64)
+    reason = models.TextField()
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="waiver")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+
+
+class RetentionHold(models.Model):
+    """Holds a case from disposal while an incident or review needs it (F12)."""
+
+    class Reason(models.TextChoices):
+        SERIOUS_INCIDENT = "serious_incident", "Linked to a serious incident"
+        REVIEW = "review", "Under review (learning review, inquiry or inquest)"
+        LITIGATION = "litigation", "Legal proceedings"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="holds")
+    reason_kind = models.CharField(max_length=32, choices=Reason.choices)
+    reason = models.TextField()
+    placed_on = models.DateField()
+    placed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField()
+    lifted_on = models.DateField(null=True, blank=True)
+    lifted_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["placed_on", "id"]

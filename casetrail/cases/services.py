@@ -7,7 +7,7 @@ writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -16,32 +16,45 @@ from django.db import transaction
 from casetrail import clock
 from casetrail.accounts.models import Agency, User
 from casetrail.audit.services import access_log, event_record
+from casetrail.cases import safeguards
 from casetrail.cases.access import require
 from casetrail.cases.models import (
     AgendaItem,
     Assessment,
     Case,
+    CaseNote,
     Consent,
     Decision,
     HandOver,
     InformationRequest,
     PanelMeeting,
+    ReferrerConsultation,
+    RetentionHold,
     Review,
     Session,
     SupportAction,
     Tasking,
+    VulnerabilityWaiver,
     WorkStatus,
 )
 from casetrail.core import frameworks
+from casetrail.core import safeguards as rules
 from casetrail.core.codes import (
     CONSENT_REFUSAL_CONSEQUENCES,
+    NFA_REASONS,
     PANEL_REVIEW_OUTCOMES,
     POST_EXIT_OUTCOMES,
 )
 from casetrail.core.consent import consent_errors, withdrawal_errors
 from casetrail.core.decisions import DecisionType, occurred_errors, rationale_errors
-from casetrail.core.errors import AccessDenied, InvalidInput, StaleState
-from casetrail.core.lifecycle import Action, CaseFacts, Stage, apply
+from casetrail.core.errors import (
+    AccessDenied,
+    InvalidInput,
+    StaleState,
+    TransitionNotAllowed,
+    Unmet,
+)
+from casetrail.core.lifecycle import TRANSITIONS, Action, CaseFacts, Stage, unmet_conditions
 from casetrail.core.policy import Permission, acting_role
 from casetrail.core.roles import AgencyKind, Role
 from casetrail.core.schedules import information_request_due
@@ -115,10 +128,25 @@ def _decide(case: Case, *, type: DecisionType, outcome: str, rationale: str, use
     )
 
 
-def _move(case: Case, action: Action, facts: CaseFacts, **fields: Any) -> None:
-    """Apply the core's transition and save the case with its new version."""
-    case.stage = apply(action, facts).value
+def _move(case: Case, action: Action, facts: CaseFacts, gates: Sequence[Unmet] = (), **fields: Any) -> None:
+    """Apply the core's transition, with any safeguard gates, and save the case with its new version.
+
+    In a replay of the old process (and only there) a refused move is recorded as overridden
+    and goes ahead, so that every later failure can still be checked.
+    """
+    refused = [*unmet_conditions(action, facts), *gates]
+    if refused:
+        if not safeguards.is_historic() or any(u.code == "stage.not_allowed" for u in refused):
+            raise TransitionNotAllowed(action.value, refused)
+        event_record(kind="gate.overridden", subject=case, case=case,
+                     summary=f"'{action.value.replace('_', ' ').capitalize()}' went ahead as in the old process.",
+                     data={"action": action.value, "rules": [u.code for u in refused],
+                           "unmet": " ".join(u.message for u in refused)})
+    case.stage = TRANSITIONS[action].target.value
     _save(case, stage=case.stage, **fields)
+
+
+STATE_FIELDS = {"stage", "owner_user", "owner_user_id", "owner_agency", "owner_agency_id"}
 
 
 def _save(case: Case, **fields: Any) -> None:
@@ -126,6 +154,13 @@ def _save(case: Case, **fields: Any) -> None:
         setattr(case, name, value)
     case.version += 1
     case.save(update_fields=[*fields.keys(), "version"])
+    if STATE_FIELDS & fields.keys():
+        # The stage and owner over time, so the safeguards can be asked about any past date.
+        event_record(kind="case.state", subject=case, case=case,
+                     summary=f"Stage: {Stage(case.stage).label}; owner changed" if "stage" not in fields
+                     else f"Stage: {Stage(case.stage).label}",
+                     data={"stage": case.stage, "owner_user": case.owner_user_id,
+                           "owner_agency": case.owner_agency_id})
 
 
 def _event(case: Case, kind: str, subject: Any, user: User, role: str, on: date | None, summary: str,
@@ -147,9 +182,11 @@ def _duty_owner(agency: Agency) -> User:
 def gateway_decide(*, user: User, case: Case, expected_version: int | None, deconfliction_done: bool,
                    database_checks_done: bool, referrer_contacted_on: date | None,
                    referrer_contact_summary: str, outcome: str, signposted_to: str, rationale: str,
-                   decided_on: date | None) -> Decision:
+                   decided_on: date | None, nfa_reasons: Sequence[str] = (),
+                   referrer_contact_method: str = "phone") -> Decision:
     case, role = _begin(user, Permission.GATEWAY_DECIDE, case, expected_version)
     action = GATEWAY_OUTCOMES.get(outcome)
+    reasons = list(dict.fromkeys(nfa_reasons))
     contacted_errors: list[str] = []
     if referrer_contacted_on is not None:
         contacted_errors = _occurred(case, referrer_contacted_on, not_before=case.opened_at.date(),
@@ -164,15 +201,26 @@ def gateway_decide(*, user: User, case: Case, expected_version: int | None, deco
         referrer_contacted_on=contacted_errors,
         referrer_contact_summary=["Summarise the contact with the referrer"]
         if referrer_contacted_on and not referrer_contact_summary.strip() else [],
+        referrer_contact_method=["Select how the referrer was contacted"]
+        if referrer_contacted_on and referrer_contact_method not in ReferrerConsultation.Method.values else [],
+        nfa_reasons=(["Select why no further action is needed"] if not reasons else
+                     [f"Unknown reason: {r}" for r in reasons if r not in NFA_REASONS])
+        if outcome == "no_further_action" else [],
     )
     assert action is not None and decided_on is not None
     facts = _facts(case, gateway_checks_complete=deconfliction_done and database_checks_done)
+    gates: list[Unmet] = []
+    if action is Action.GATEWAY_NO_FURTHER_ACTION:
+        gates = rules.gateway_close_gate(safeguards.case_record(case), on=decided_on,
+                                         policy=safeguards.current_policy(), reasons=reasons,
+                                         second_reviewer_id=_second_reviewer(case, user))
     details = {
         "deconfliction_done": deconfliction_done,
         "database_checks_done": database_checks_done,
         "referrer_contacted_on": referrer_contacted_on.isoformat() if referrer_contacted_on else None,
         "referrer_contact_summary": referrer_contact_summary.strip(),
         "signposted_to": signposted_to.strip(),
+        "nfa_reasons": reasons,
     }
     fields: dict[str, Any] = {"outcome": outcome}
     if action is Action.GATEWAY_REFER_TO_PANEL:
@@ -182,11 +230,43 @@ def gateway_decide(*, user: User, case: Case, expected_version: int | None, deco
         fields.update(closed_on=decided_on, owner_user=user, owner_agency_id=user.agency_id)
     else:
         fields.update(owner_user=user, owner_agency_id=user.agency_id)
-    _move(case, action, facts, **fields)
+    _move(case, action, facts, gates, **fields)
+    if referrer_contacted_on is not None:
+        _consultation(case, user, role, referrer_contacted_on, referrer_contact_method, referrer_contact_summary)
     decision = _decide(case, type=DecisionType.GATEWAY, outcome=outcome, rationale=rationale, user=user,
                        role=role, on=decided_on, details=details)
     _event(case, "gateway.decided", decision, user, role, decided_on,
            f"Gateway outcome: {outcome.replace('_', ' ')}", outcome=outcome, stage=case.stage)
+    safeguards.referrer_outcome_notify(case=case, decision=decision)
+    return decision
+
+
+def _second_reviewer(case: Case, decider: User) -> int | None:
+    """A second officer who agreed, since this referral arrived, that it may close at the gateway."""
+    review = case.decisions.filter(type=DecisionType.GATEWAY_SECOND_REVIEW, outcome="agree_close") \
+        .exclude(author=decider).order_by("-recorded_at").first()
+    return review.author_id if review else None
+
+
+@transaction.atomic
+def gateway_second_review_record(*, user: User, case: Case, agree: bool | None, rationale: str,
+                                 reviewed_on: date | None) -> Decision:
+    """A second police officer's review of a proposal to close a repeat referral at the gateway."""
+    case, role = _begin(user, Permission.GATEWAY_DECIDE, case, None)
+    _errors(
+        stage=["Only a referral at the gateway can be reviewed this way"] if case.stage != Stage.GATEWAY else [],
+        agree=["Select whether you agree the referral can close"] if agree is None else [],
+        rationale=rationale_errors(rationale),
+        reviewed_on=_occurred(case, reviewed_on, not_before=case.opened_at.date(),
+                              not_before_label="the date of the referral"),
+    )
+    assert reviewed_on is not None
+    decision = _decide(case, type=DecisionType.GATEWAY_SECOND_REVIEW,
+                       outcome="agree_close" if agree else "disagree_close", rationale=rationale, user=user,
+                       role=role, on=reviewed_on)
+    _save(case)
+    _event(case, "gateway.second_review", decision, user, role, reviewed_on,
+           "Second officer " + ("agreed the referral may close" if agree else "did not agree to close"))
     return decision
 
 
@@ -337,6 +417,7 @@ def panel_decide(*, user: User, case: Case, expected_version: int | None, adopt:
                        details={"signposted_to": signposted_to.strip()}, attendees=attendees, dissent=dissent)
     _event(case, "panel.decided", decision, user, role, decided_on,
            "Panel adopted the case" if adopt else "Panel did not adopt the case")
+    safeguards.referrer_outcome_notify(case=case, decision=decision)
     return decision
 
 
@@ -689,7 +770,9 @@ def panel_review_record(*, user: User, case: Case, expected_version: int | None,
 
 @transaction.atomic
 def case_exit(*, user: User, case: Case, expected_version: int | None, exited_on: date | None, rationale: str,
-              residual_concerns: str, onward_support: str, attendees: list[str], dissent: str = "") -> Decision:
+              residual_concerns: str, onward_support: str, attendees: list[str], dissent: str = "",
+              minimum_period_reason: str = "") -> Decision:
+    """The panel's exit decision; the exit gate (F1, F3, F4, F5, F7) must be passed."""
     case, role = _begin(user, Permission.PANEL_DECIDE, case, expected_version)
     _errors(
         rationale=rationale_errors(rationale),
@@ -697,12 +780,18 @@ def case_exit(*, user: User, case: Case, expected_version: int | None, exited_on
         exited_on=_occurred(case, exited_on, not_before=case.adopted_on, not_before_label="adoption"),
     )
     assert exited_on is not None
-    _move(case, Action.EXIT, _facts(case), exited_on=exited_on, outcome="exited")
+    gates = rules.exit_gate(safeguards.case_record(case), on=exited_on, policy=safeguards.current_policy(),
+                            rationale=rationale, minimum_period_reason=minimum_period_reason)
+    # The lifecycle's own "no assessment" guard says the same as the gate's: keep one.
+    gates = [g for g in gates if g.code != "exit.no_assessment"]
+    _move(case, Action.EXIT, _facts(case), gates, exited_on=exited_on, outcome="exited")
     decision = _decide(case, type=DecisionType.EXIT, outcome="exited", rationale=rationale, user=user, role=role,
                        on=exited_on, attendees=attendees, dissent=dissent,
                        details={"residual_concerns": residual_concerns.strip(),
-                                "onward_support": onward_support.strip()})
+                                "onward_support": onward_support.strip(),
+                                "minimum_period_reason": minimum_period_reason.strip()})
     _event(case, "case.exited", decision, user, role, exited_on, "Exited from Channel support")
+    safeguards.referrer_outcome_notify(case=case, decision=decision)
     return decision
 
 
@@ -735,15 +824,27 @@ def post_exit_review_record(*, user: User, case: Case, expected_version: int | N
 
 @transaction.atomic
 def case_close(*, user: User, case: Case, expected_version: int | None, closed_on: date | None,
-               rationale: str) -> Decision:
+               rationale: str, transferred_to: Agency | None = None) -> Decision:
+    """Close an exited case: both post-exit reviews must be recorded, unless the case is
+    transferred to another local authority's panel, which then carries the reviews."""
     case, role = _begin(user, Permission.CLOSE_CASE, case, expected_version)
     _errors(rationale=rationale_errors(rationale),
-            closed_on=_occurred(case, closed_on, not_before=case.exited_on, not_before_label="the exit"))
+            closed_on=_occurred(case, closed_on, not_before=case.exited_on, not_before_label="the exit"),
+            transferred_to=["Select another local authority"] if transferred_to is not None and (
+                transferred_to.kind != AgencyKind.LOCAL_AUTHORITY or transferred_to.pk == case.local_authority_id)
+            else [])
     assert closed_on is not None
-    _move(case, Action.CLOSE, _facts(case), closed_on=closed_on)
-    decision = _decide(case, type=DecisionType.CLOSURE, outcome="closed", rationale=rationale, user=user, role=role,
-                       on=closed_on)
-    _event(case, "case.closed", decision, user, role, closed_on, "Case closed")
+    facts = _facts(case)
+    if transferred_to is not None:
+        facts = _facts(case, post_exit_reviews_recorded=frozenset({6, 12}))
+    _move(case, Action.CLOSE, facts, closed_on=closed_on,
+          outcome="transferred" if transferred_to is not None else case.outcome)
+    decision = _decide(case, type=DecisionType.CLOSURE, outcome="transferred" if transferred_to else "closed",
+                       rationale=rationale, user=user, role=role, on=closed_on,
+                       details={"transferred_to": transferred_to.pk if transferred_to else None})
+    _event(case, "case.closed", decision, user, role, closed_on,
+           f"Case closed on transfer to {transferred_to.name}" if transferred_to else "Case closed")
+    safeguards.referrer_outcome_notify(case=case, decision=decision)
     return decision
 
 
@@ -894,3 +995,111 @@ def handover_respond(*, user: User, handover: HandOver, accept: bool | None, not
     _event(case, f"handover.{handover.status}", handover, user, role, None,
            f"Hand-over {handover.status} by {user.agency}")
     return handover
+
+
+# ---------------------------------------------------------------- the referrer, notes, waivers, holds
+
+
+def _consultation(case: Case, user: User, role: str, on: date, method: str, summary: str) -> ReferrerConsultation:
+    consultation = ReferrerConsultation.objects.create(case=case, consulted_on=on, method=method,
+                                                       summary=summary.strip(), recorded_by=user,
+                                                       recorded_at=clock.now())
+    _event(case, "referrer.consulted", consultation, user, role, on, "Referrer consulted")
+    return consultation
+
+
+@transaction.atomic
+def referrer_consultation_record(*, user: User, case: Case, consulted_on: date | None, method: str,
+                                 summary: str) -> ReferrerConsultation:
+    """The referrer's view was sought on the risk or the support (F4): not a one-way update."""
+    case, role = _begin(user, Permission.CONSULT_REFERRER, case, None)
+    _errors(
+        stage=["The case is closed"] if case.stage == Stage.CLOSED else [],
+        method=["Select how the referrer was consulted"] if method not in ReferrerConsultation.Method.values else [],
+        summary=["Summarise what the referrer said, in at least 20 characters"] if len(summary.strip()) < 20
+        else [],
+        consulted_on=_occurred(case, consulted_on, not_before=case.opened_at.date(),
+                               not_before_label="the date of the referral"),
+    )
+    assert consulted_on is not None
+    consultation = _consultation(case, user, role, consulted_on, method, summary)
+    _save(case)
+    return consultation
+
+
+@transaction.atomic
+def case_note_record(*, user: User, case: Case, noted_on: date | None, text: str) -> CaseNote:
+    """A dated contact or observation that is neither a decision nor a consultation."""
+    case, role = _begin(user, Permission.ADD_NOTE, case, None)
+    _errors(text=["Enter the note"] if not text.strip() else [], noted_on=_occurred(case, noted_on))
+    assert noted_on is not None
+    note = CaseNote.objects.create(case=case, noted_on=noted_on, text=text.strip(), recorded_by=user,
+                                   recorded_at=clock.now())
+    _save(case)
+    _event(case, "note.recorded", note, user, role, noted_on, "Note recorded")
+    return note
+
+
+@transaction.atomic
+def vulnerability_waiver_record(*, user: User, case: Case, code: str, reason: str,
+                                approved_on: date | None) -> VulnerabilityWaiver:
+    """The chair approves why an identified vulnerability needs no support action (F3)."""
+    case, role = _begin(user, Permission.PANEL_DECIDE, case, None)
+    identified = {v.code: v.title for v in rules.identified_vulnerabilities(safeguards.case_record(case))}
+    _errors(
+        stage=["Only a case receiving support can have a vulnerability set aside"]
+        if case.stage != Stage.SUPPORT else [],
+        code=["Select one of the vulnerabilities identified in the latest assessment"] if code not in identified
+        else (["A reason for this vulnerability has already been approved"]
+              if case.waivers.filter(code=code).exists() else []),
+        reason=rationale_errors(reason),
+        approved_on=_occurred(case, approved_on),
+    )
+    assert approved_on is not None
+    decision = _decide(case, type=DecisionType.VULNERABILITY_WAIVER, outcome="approved", rationale=reason,
+                       user=user, role=role, on=approved_on, details={"code": code})
+    waiver = VulnerabilityWaiver.objects.create(case=case, code=code, reason=reason.strip(), decision=decision,
+                                                recorded_at=clock.now())
+    _save(case)
+    _event(case, "vulnerability.waived", waiver, user, role, approved_on,
+           f"Chair approved no support action for '{identified[code]}'")
+    return waiver
+
+
+@transaction.atomic
+def retention_hold_place(*, user: User, case: Case, reason_kind: str, reason: str,
+                         placed_on: date | None) -> RetentionHold:
+    """Hold a case from disposal while an incident or a review needs it (F12)."""
+    case, role = _begin(user, Permission.HOLD_FROM_DISPOSAL, case, None)
+    _errors(
+        reason_kind=["Select why the case is held"] if reason_kind not in RetentionHold.Reason.values else [],
+        reason=rationale_errors(reason),
+        placed_on=_occurred(case, placed_on),
+    )
+    assert placed_on is not None
+    _decide(case, type=DecisionType.RETENTION_HOLD, outcome="held", rationale=reason, user=user, role=role,
+            on=placed_on, details={"reason_kind": reason_kind})
+    hold = RetentionHold.objects.create(case=case, reason_kind=reason_kind, reason=reason.strip(),
+                                        placed_on=placed_on, placed_by=user, placed_at=clock.now())
+    _save(case)
+    _event(case, "retention.held", hold, user, role, placed_on, "Held from disposal")
+    return hold
+
+
+@transaction.atomic
+def retention_hold_lift(*, user: User, hold: RetentionHold, reason: str, lifted_on: date | None) -> RetentionHold:
+    hold = RetentionHold.objects.select_for_update().get(pk=hold.pk)
+    case, role = _begin(user, Permission.HOLD_FROM_DISPOSAL, hold.case, None)
+    _errors(
+        hold=["This hold has already been lifted"] if hold.lifted_on else [],
+        reason=rationale_errors(reason),
+        lifted_on=_occurred(case, lifted_on, not_before=hold.placed_on, not_before_label="the hold"),
+    )
+    assert lifted_on is not None
+    _decide(case, type=DecisionType.RETENTION_HOLD, outcome="lifted", rationale=reason, user=user, role=role,
+            on=lifted_on, details={"hold": hold.pk})
+    hold.lifted_on, hold.lifted_by, hold.lift_reason = lifted_on, user, reason.strip()
+    hold.save(update_fields=["lifted_on", "lifted_by", "lift_reason"])
+    _save(case)
+    _event(case, "retention.lifted", hold, user, role, lifted_on, "Hold from disposal lifted")
+    return hold

@@ -64,3 +64,13 @@ PANEL_REVIEW_OUTCOMES: dict[str, str] = {
     "plan_changed": "Continue with a changed plan",
     "consider_exit": "Consider exit at the next panel",
 }
+
+# Why a referral closes at the gateway with no further action. "No clear ideology" alone is
+# not accepted (Southport review 2025): see safeguards.gateway_close_gate.
+NFA_REASONS: dict[str, str] = {
+    "no_vulnerability": "No vulnerability to radicalisation identified",
+    "no_ideology": "No clear ideology or cause",
+    "needs_met_elsewhere": "Needs are being met by other services",
+    "mistaken_or_malicious": "The referral was mistaken or malicious",
+    "already_managed": "Already managed by counter-terrorism policing",
+}

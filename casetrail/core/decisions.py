@@ -27,6 +27,9 @@ class DecisionType(StrEnum):
     CLOSURE = "closure"
     PERSON_LINK = "person_link"
     HANDOVER = "handover"
+    GATEWAY_SECOND_REVIEW = "gateway_second_review"
+    VULNERABILITY_WAIVER = "vulnerability_waiver"
+    RETENTION_HOLD = "retention_hold"
 
     @property
     def label(self) -> str:

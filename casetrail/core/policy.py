@@ -140,6 +140,10 @@ class Permission(StrEnum):
     MANAGE_PROVIDERS = "manage_providers"
     MANAGE_USERS = "manage_users"
     SEARCH = "search"
+    CONSULT_REFERRER = "consult_referrer"  # record a consultation with the referrer
+    ADD_NOTE = "add_note"
+    HOLD_FROM_DISPOSAL = "hold_from_disposal"
+    VIEW_POLICY = "view_policy"
 
 
 PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
@@ -167,6 +171,16 @@ PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
     ),
     Permission.MANAGE_PROVIDERS: frozenset({Role.ADMINISTRATOR, Role.CHANNEL_COORDINATOR}),
     Permission.MANAGE_USERS: frozenset({Role.ADMINISTRATOR}),
+    Permission.CONSULT_REFERRER: frozenset(
+        {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}
+    ),
+    Permission.ADD_NOTE: frozenset(
+        {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.PANEL_MEMBER}
+    ),
+    Permission.HOLD_FROM_DISPOSAL: frozenset(
+        {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}
+    ),
+    Permission.VIEW_POLICY: frozenset(Role),
     Permission.SEARCH: frozenset(
         {
             Role.POLICE_OFFICER,
@@ -196,6 +210,9 @@ CASE_PERMISSION_VIEW: dict[Permission, View] = {
     Permission.POST_EXIT_REVIEW: View.FULL,
     Permission.CLOSE_CASE: View.FULL,
     Permission.OFFER_HANDOVER: View.FULL,
+    Permission.CONSULT_REFERRER: View.FULL,
+    Permission.ADD_NOTE: View.FULL,
+    Permission.HOLD_FROM_DISPOSAL: View.FULL,
 }
 
 

@@ -584,7 +584,8 @@ class Demo:
             user=self.users[officer], case=j.case, expected_version=None, deconfliction_done=True,
             database_checks_done=True, referrer_contacted_on=contacted,
             referrer_contact_summary="Spoke to the referrer, who added background and agreed to share updates.",
-            outcome=outcome, signposted_to=signposted_to, rationale=rationale, decided_on=decided))
+            outcome=outcome, signposted_to=signposted_to, rationale=rationale, decided_on=decided,
+            nfa_reasons=["no_vulnerability", "needs_met_elsewhere"] if outcome == "no_further_action" else []))
 
     def to_panel(self, j: Journey, referred: date, *, agenda_on: date | None = None, meeting: date | None = None,
                  open_requests: tuple[str, ...] = ()) -> date:
@@ -727,6 +728,22 @@ class Demo:
                 cs.support_action_complete(user=owner, action=action, status=status, completed_on=day, note=note)
         self.step(j, day, run)
 
+    def cover_remaining(self, j: Journey, day: date) -> None:
+        """After a reassessment (perhaps on a newer framework, with new factor codes), record the
+        support already delivered against any remaining vulnerability the plan does not yet name."""
+        covered = {code for a in j.case.support_actions.filter(status="done") for code in a.vulnerabilities}
+        covered |= {code for t in j.case.taskings.all() if t.sessions.filter(status="delivered").exists()
+                    for code in t.vulnerabilities}
+        coordinator = self.users["coordinator"]
+        for code in cs.latest_vulnerability_codes(j.case):
+            if code in covered:
+                continue
+            action = cs.support_action_add(
+                user=coordinator, case=j.case, vulnerabilities=[code], owner_user=coordinator, due_on=day,
+                description="Support given through the plan and the sessions, recorded against the reassessment.")
+            cs.support_action_complete(user=coordinator, action=action, status="done", completed_on=day,
+                                       note="Delivered through the mentoring sessions and the school's pastoral plan.")
+
     def channel(self, j: Journey, referred: date, *, end: date | None = None, ending: str = "",
                 reviews: bool = True, cancel_a_session: bool | None = None, referrer: str = "",
                 consequence: str = "") -> date:
@@ -766,7 +783,13 @@ class Demo:
             self.panel_reviews(j, assessed, finish, exiting=ending == "exit")
         if ending == "exit":
             self.complete_actions(j, finish - j.days(8, 14))
-            self.assess(j, finish - j.days(8, 12), reduced=True)
+            reassessed = finish - j.days(8, 12)
+            self.assess(j, reassessed, reduced=True)
+            self.step(j, reassessed, lambda: self.cover_remaining(j, reassessed))
+            consulted = finish - j.days(4, 7)
+            self.step(j, consulted, lambda: cs.referrer_consultation_record(
+                user=self.users["coordinator"], case=j.case, consulted_on=consulted, method="phone",
+                summary="The referrer sees a real change in the person and supports ending Channel support."))
             self.on_agenda(j, finish)
             self.step(j, finish, lambda: cs.case_exit(
                 user=self.users["chair"], case=j.case, expected_version=None, exited_on=finish,

@@ -151,6 +151,8 @@ def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list
         owner_user_id=police.duty_owner_id,
         opened_at=now,
     )
+    event_record(kind="case.state", subject=case, case=case, summary="Case opened at the gateway",
+                 data={"stage": case.stage, "owner_user": case.owner_user_id, "owner_agency": case.owner_agency_id})
     upload_dir = Path(settings.MEDIA_ROOT)
     upload_dir.mkdir(parents=True, exist_ok=True)
     for item in checked:

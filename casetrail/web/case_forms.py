@@ -14,6 +14,7 @@ from casetrail.accounts.models import Agency, User
 from casetrail.core.codes import (
     CONSENT_REFUSAL_CONSEQUENCES,
     GIVER,
+    NFA_REASONS,
     PANEL_REVIEW_OUTCOMES,
     POST_EXIT_OUTCOMES,
 )
@@ -21,6 +22,12 @@ from casetrail.core.roles import AgencyKind, Role
 from casetrail.web.forms import GovukDateField
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
+CONSULTATION_METHODS = [("phone", "Phone call"), ("meeting", "Meeting"), ("email", "Email"), ("letter", "Letter")]
+HOLD_REASONS = [
+    ("serious_incident", "Linked to a serious incident"),
+    ("review", "Under review (learning review, inquiry or inquest)"),
+    ("litigation", "Legal proceedings"),
+]
 
 
 def _date(label: str, **kwargs: Any) -> GovukDateField:
@@ -74,6 +81,9 @@ class GatewayForm(VersionedForm):
     database_checks_done = forms.BooleanField(label="Police database checks are complete", required=False)
     referrer_contacted_on = GovukDateField(label="Date you spoke to the referrer", required=False,
                                            not_in_future=True, help_text="Leave blank if you have not yet")
+    referrer_contact_method = forms.ChoiceField(label="How you spoke to them", required=False,
+                                                widget=forms.RadioSelect, initial="phone",
+                                                choices=CONSULTATION_METHODS)
     referrer_contact_summary = forms.CharField(label="What the referrer told you", required=False,
                                                widget=forms.Textarea(attrs={"rows": 3}))
     outcome = forms.ChoiceField(label="Outcome of the gateway assessment", widget=forms.RadioSelect, choices=[
@@ -84,8 +94,22 @@ class GatewayForm(VersionedForm):
     ])
     signposted_to = forms.CharField(label="Service signposted to", required=False,
                                     help_text="Only if signposting, for example 'Northshire early help team'")
+    nfa_reasons = forms.MultipleChoiceField(
+        label="Why no further action is needed", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=list(NFA_REASONS.items()),
+        help_text="Only for no further action. 'No clear ideology' on its own is not enough.")
     rationale = _rationale()
     decided_on = _date("Date of the decision")
+
+    def clean_referrer_contact_method(self) -> str:
+        return self.cleaned_data.get("referrer_contact_method") or "phone"
+
+
+class GatewaySecondReviewForm(GovukForm):
+    agree = forms.TypedChoiceField(label="Do you agree the referral can close with no further action?",
+                                   widget=forms.RadioSelect, coerce=lambda v: v == "yes", choices=YES_NO)
+    rationale = _rationale("Your reasons", hint="Say what you read, including the person's earlier referrals.")
+    reviewed_on = _date("Date of your review")
 
 
 class SignpostingReplyForm(VersionedForm):
@@ -247,6 +271,10 @@ class ExitForm(VersionedForm):
     onward_support = forms.CharField(label="Onward support", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     attendees = AttendeesField(label="Attendees", help_text="One per line: name, role, agency")
     dissent = forms.CharField(label="Dissent", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    minimum_period_reason = forms.CharField(
+        label="Why exit before the minimum support period", required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only needed when the policy sets a minimum period of support and it has not passed.")
 
 
 class PostExitReviewForm(VersionedForm):
@@ -260,6 +288,41 @@ class PostExitReviewForm(VersionedForm):
 class CloseForm(VersionedForm):
     closed_on = _date("Date of closure")
     rationale = _rationale()
+    transferred_to = forms.ModelChoiceField(
+        label="Transferred to another local authority", required=False,
+        queryset=Agency.objects.filter(kind=AgencyKind.LOCAL_AUTHORITY), empty_label="Not transferred",
+        help_text="Only when the person has moved and another panel takes the case on, with its reviews.")
+
+
+class ReferrerConsultationForm(GovukForm):
+    consulted_on = _date("Date you consulted the referrer")
+    method = forms.ChoiceField(label="How", widget=forms.RadioSelect, choices=CONSULTATION_METHODS)
+    summary = forms.CharField(label="What the referrer told you about the risk or the support",
+                              widget=forms.Textarea(attrs={"rows": 5}),
+                              help_text="A consultation asks for the referrer's view. Telling them the matter is "
+                                        "'being dealt with' is not one: record that as a note.")
+
+
+class CaseNoteForm(GovukForm):
+    noted_on = _date("Date of the contact or observation")
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class VulnerabilityWaiverForm(GovukForm):
+    code = forms.ChoiceField(label="Vulnerability", widget=forms.RadioSelect, choices=[])
+    reason = _rationale("Why no support action is needed for it",
+                        hint="For example, another service already provides this support; say which.")
+    approved_on = _date("Date approved")
+
+    def __init__(self, *args: Any, vulnerabilities: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].choices = vulnerabilities or []  # type: ignore[attr-defined]
+
+
+class RetentionHoldForm(GovukForm):
+    reason_kind = forms.ChoiceField(label="Why the case is held", widget=forms.RadioSelect, choices=HOLD_REASONS)
+    reason = _rationale("Details", hint="Name the incident or review, without personal details.")
+    placed_on = _date("Date the hold starts")
 
 
 class LinkPersonForm(GovukForm):

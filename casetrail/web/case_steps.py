@@ -143,6 +143,35 @@ STEPS: dict[str, Step] = {
         form_kwargs=_targets, perform=_handover),
 }
 
+STEPS.update({
+    "second-review": Step(
+        title="Second officer's review of closing a repeat referral", caption="Police Prevent officer",
+        form_class=f.GatewaySecondReviewForm, permission=Permission.GATEWAY_DECIDE,
+        success="Your review is recorded; the deciding officer can now close the referral if you agreed",
+        intro="A referral that makes several for the same person cannot close at the gateway on one officer's "
+              "word. Read the earlier referrals first.",
+        perform=lambda r, c, d: services.gateway_second_review_record(user=r.user, case=c, **d)),
+    "consult-referrer": Step(
+        title="Record a consultation with the referrer", form_class=f.ReferrerConsultationForm,
+        permission=Permission.CONSULT_REFERRER, success="Consultation with the referrer recorded",
+        intro="The referrer knows the person: ask for their view before deciding on risk or support.",
+        perform=lambda r, c, d: services.referrer_consultation_record(user=r.user, case=c, **d)),
+    "note": Step(
+        title="Add a note", form_class=f.CaseNoteForm, permission=Permission.ADD_NOTE, success="Note added",
+        perform=lambda r, c, d: services.case_note_record(user=r.user, case=c, **d)),
+    "waive-vulnerability": Step(
+        title="Approve no support for a vulnerability", caption="Channel panel chair",
+        form_class=f.VulnerabilityWaiverForm, permission=Permission.PANEL_DECIDE,
+        success="Reason approved; the exit gate now accepts this vulnerability without a support action",
+        form_kwargs=lambda r, c: {"vulnerabilities": _vulnerability_choices(r, c)},
+        perform=lambda r, c, d: services.vulnerability_waiver_record(user=r.user, case=c, **d)),
+    "hold": Step(
+        title="Hold from disposal", form_class=f.RetentionHoldForm, permission=Permission.HOLD_FROM_DISPOSAL,
+        success="The case is held from disposal",
+        intro="A case linked to a serious incident or under review must be kept, whatever its retention date.",
+        perform=lambda r, c, d: services.retention_hold_place(user=r.user, case=c, **d)),
+})
+
 # The stages at which each step is offered on the case page.
 STEP_STAGES: dict[str, tuple[str, ...]] = {
     "gateway": ("gateway",),
@@ -160,4 +189,9 @@ STEP_STAGES: dict[str, tuple[str, ...]] = {
     "close": ("exited",),
     "link-person": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
     "handover": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
+    "second-review": ("gateway",),
+    "consult-referrer": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
+    "note": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
+    "waive-vulnerability": ("support",),
+    "hold": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
 }

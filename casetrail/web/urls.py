@@ -24,6 +24,7 @@ urlpatterns = [
          name="attachment-download"),
     *[path(f"cases/<int:case_id>/{key}", step_view(step), name=f"case-{key}") for key, step in STEPS.items()],
     path("search", views.search, name="search"),
+    path("safeguard-policy", views.safeguard_policy, name="safeguard-policy"),
     path("people/<str:reference>", views.person_detail, name="person-detail"),
     path("panel-meetings/", views.meeting_list, name="meeting-list"),
     path("panel-meetings/<int:meeting_id>", views.meeting_detail, name="meeting-detail"),

@@ -3,6 +3,7 @@ panel meetings, taskings, hand-overs and the provider register."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from casetrail import clock
 from casetrail.audit.services import access_log
-from casetrail.cases import selectors, services
+from casetrail.cases import safeguards, selectors, services
 from casetrail.cases.access import allowed, require, view_of
 from casetrail.cases.models import (
     Assessment,
@@ -27,7 +28,7 @@ from casetrail.cases.models import (
     Tasking,
 )
 from casetrail.core import frameworks
-from casetrail.core.codes import CONCERN_TYPES, PERSON_AWARE, SECTORS, URGENCY
+from casetrail.core.codes import CONCERN_TYPES, GIVER, PERSON_AWARE, SECTORS, URGENCY
 from casetrail.core.errors import AccessDenied, NotFound
 from casetrail.core.lifecycle import Stage, available_actions
 from casetrail.core.policy import Permission, View
@@ -51,7 +52,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
     work = selectors.my_work(user=request.user)  # type: ignore[arg-type]
-    return render(request, "work/my_work.html", {"work": work, "today": work.today})
+    findings = [{"case": case, "finding": finding}
+                for case, finding in safeguards.findings_for(request.user)]  # type: ignore[arg-type]
+    return render(request, "work/my_work.html", {"work": work, "today": work.today, "findings": findings})
 
 
 @login_required
@@ -70,6 +73,30 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/list.html", {"cases": cases, "stages": list(Stage), "stage": stage})
 
 
+def _as_of(request: HttpRequest) -> tuple[date | None, str]:
+    """The optional ?as_of=YYYY-MM-DD asking what the findings were on a past date."""
+    raw = request.GET.get("as_of", "").strip()
+    if not raw:
+        return None, ""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None, "Enter the date as year-month-day, for example 2025-03-27"
+    if day > clock.today():
+        return None, "The date must be today or in the past"
+    return day, ""
+
+
+def _chronology(case: Any) -> list[Any]:
+    """The case's events, oldest first, each marked late when recorded well after it happened."""
+    late_after = safeguards.current_policy().late_record_days
+    events = list(selectors.case_timeline(case=case).exclude(kind="case.state"))
+    for event in events:
+        event.late_days = (event.recorded_at.date() - event.occurred_at.date()).days
+        event.is_late = event.late_days > late_after
+    return events
+
+
 def _step_links(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
     """Each step open at this stage, either as a link or with exactly why it is blocked."""
     facts = services._facts(case)
@@ -81,7 +108,8 @@ def _step_links(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
             continue
         unmet = []
         if key == "exit":
-            unmet = blocked.get("exit", [])
+            unmet = blocked.get("exit", []) + [u for u in safeguards.exit_blockers(case)
+                                               if u.code != "exit.no_assessment"]
         elif key == "close":
             unmet = blocked.get("close", [])
         elif key == "panel-decision":
@@ -109,11 +137,16 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "support_actions": case.support_actions.select_related("owner_user", "owner_agency"),
     }
     if view is View.FULL:
+        as_of, as_of_error = _as_of(request)
+        findings = safeguards.case_findings(case, as_of=as_of) if not as_of_error else []
         history = [c for c in selectors.person_history(user=request.user, person=case.person) if c.pk != case.pk]  # type: ignore[arg-type]
         context.update(
             decisions=case.decisions.select_related("author", "author_agency").order_by("-occurred_at", "-id"),
-            timeline=selectors.case_timeline(case=case),
-            consents=case.consents.all(),
+            timeline=_chronology(case),
+            findings=findings, as_of=as_of, as_of_error=as_of_error,
+            messages_sent=case.messages.select_related("recipient", "recipient__agency").order_by("-created_at"),
+            # The model stores the code only (no choices), so the label comes from the code list.
+            consents=[(c, GIVER.get(c.giver, c.giver)) for c in case.consents.all()],
             draft_assessment=case.assessments.filter(status=Assessment.Status.DRAFT).first(),
             information_requests=case.information_requests.select_related("to_agency", "owner_user"),
             agenda=case.agenda_items.select_related("meeting"),
@@ -387,3 +420,14 @@ def provider_edit(request: HttpRequest, organisation_id: int | None = None) -> H
                                                    "page_title": f"Change {organisation.agency.name}" if organisation else "Register a provider organisation",
                                                    "back_url": reverse("web:provider-list")},
                   status=400 if form.errors else 200)
+
+
+@login_required
+def safeguard_policy(request: HttpRequest) -> HttpResponse:
+    """The safeguards' intervals and counts in force, with their defaults and sources."""
+    from casetrail.core.safeguards import RULES, SOURCE_TEXT
+
+    policy = safeguards.current_policy()
+    rules = [{"id": r.id, "title": r.title, "blocks": r.blocks, "source": f"{r.source}: {SOURCE_TEXT[r.source]}"}
+             for r in RULES.values()]
+    return render(request, "safeguards/policy.html", {"settings": policy.describe(), "rules": rules})

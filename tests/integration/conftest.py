@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from casetrail import clock
 from casetrail.accounts.models import Agency, User
 from casetrail.accounts.services import (
     agency_create,
@@ -86,7 +87,7 @@ def referral_input(world: World, **overrides: Any) -> ReferralInput:
         date_of_birth=PartialDate(2008, 5, 17), sex="male", address="1 Test Street", postcode="TE1 1ST",
         school_or_workplace="Testshire Academy", local_authority_id=world.council.pk,
         concern="Has told classmates that violence against a named group is justified and shares videos.",
-        first_observed_on=date.today() - timedelta(days=7), concern_types=("extreme_right_wing",),
+        first_observed_on=clock.today() - timedelta(days=7), concern_types=("extreme_right_wing",),
         urgency="routine", person_aware="no", discussed_with="Head of year",
     )
     values.update(overrides)
@@ -100,7 +101,7 @@ def case_in_support(world: World) -> Any:
     from casetrail.core import frameworks
     from casetrail.referrals.services import referral_submit
 
-    today = date.today()
+    today = clock.today()
     users = world.users
     referral, _ = referral_submit(user=users["referrer"], data=referral_input(world))
     case = referral.case

@@ -132,6 +132,20 @@ def test_a_person_goes_from_referral_to_closure_through_the_api(api: Api, world:
         "cancelled_on": TODAY.isoformat(), "reason": "He moved college and declined a second meeting."}), 201)
     assert [s["status"] for s in tasking["sessions"]] == ["delivered", "cancelled"]
 
+    blocked = _ok(api.call("get", "chair", f"/cases/{case_id}/exit-blockers"))
+    # The referrer was consulted at the gateway the same day the panel adopted, so only support is missing.
+    assert {u["code"] for u in blocked["unmet"]} == {"exit.vulnerability_unsupported"}
+    action = _ok(api.call("get", "coordinator", "/my-work"))
+    support = [t for t in action["tasks"] if t["kind"] == "support_action"]
+    assert len(support) == 1
+    action_id = Case.objects.get(pk=case_id).support_actions.get().pk
+    _ok(api.call("post", "coordinator", f"/support-actions/{action_id}/complete", {
+        "status": "done", "completed_on": TODAY.isoformat(), "note": "Six mentoring meetings held with the school."}))
+    _ok(api.call("post", "coordinator", f"/cases/{case_id}/referrer-consultations", {
+        "consulted_on": TODAY.isoformat(), "method": "meeting",
+        "summary": "The school sees a real change and supports ending Channel support."}), 201)
+    assert _ok(api.call("get", "chair", f"/cases/{case_id}/exit-blockers"))["unmet"] == []
+
     _ok(api.call("post", "chair", f"/cases/{case_id}/panel-reviews", {
         "held_on": TODAY.isoformat(), "outcome": "continue", "notes": "Good engagement; plan continues as agreed.",
         "attendees": ["Chair, LA", "Police officer, CTP"]}), 201)
@@ -212,7 +226,7 @@ def test_no_token_or_a_wrong_token_is_refused(client: Client, world: World) -> N
 def test_a_gateway_decision_without_checks_names_what_is_missing(api: Api, world: World) -> None:
     case_id = _submit_referral(api)["case_id"]
     response = api.call("post", "police", f"/cases/{case_id}/gateway", {
-        "deconfliction_done": False, "database_checks_done": True, "outcome": "no_further_action",
+        "deconfliction_done": False, "database_checks_done": True, "outcome": "no_further_action", "nfa_reasons": ["no_vulnerability"],
         "rationale": "Nothing of concern found in checks.", "decided_on": TODAY.isoformat()})
     assert response.status_code == 409
     assert response.json()["unmet"][0]["code"] == "gateway.checks_incomplete"
@@ -223,7 +237,7 @@ def test_a_gateway_decision_without_checks_names_what_is_missing(api: Api, world
 def test_a_decision_without_rationale_or_dated_in_the_future_is_refused(api: Api, world: World) -> None:
     case_id = _submit_referral(api)["case_id"]
     response = api.call("post", "police", f"/cases/{case_id}/gateway", {
-        "deconfliction_done": True, "database_checks_done": True, "outcome": "no_further_action",
+        "deconfliction_done": True, "database_checks_done": True, "outcome": "no_further_action", "nfa_reasons": ["no_vulnerability"],
         "rationale": "ok", "decided_on": (TODAY + timedelta(days=1)).isoformat()})
     assert response.status_code == 422
     assert set(response.json()["errors"]) >= {"rationale", "decided_on"}
@@ -234,7 +248,7 @@ def test_a_stale_version_is_refused(api: Api, world: World) -> None:
     case_id = _submit_referral(api)["case_id"]
     response = api.call("post", "police", f"/cases/{case_id}/gateway", {
         "expected_version": 99, "deconfliction_done": True, "database_checks_done": True,
-        "outcome": "no_further_action", "rationale": "Checks found nothing of concern here.",
+        "outcome": "no_further_action", "nfa_reasons": ["no_vulnerability"], "rationale": "Checks found nothing of concern here.",
         "decided_on": TODAY.isoformat()})
     assert response.status_code == 409
     assert "Someone else changed this case" in response.json()["detail"]
@@ -248,7 +262,7 @@ def test_a_stale_version_is_refused(api: Api, world: World) -> None:
 def test_only_the_police_can_decide_at_the_gateway(api: Api, world: World, who: str, expected: int) -> None:
     case_id = _submit_referral(api)["case_id"]
     response = api.call("post", who, f"/cases/{case_id}/gateway", {
-        "deconfliction_done": True, "database_checks_done": True, "outcome": "no_further_action",
+        "deconfliction_done": True, "database_checks_done": True, "outcome": "no_further_action", "nfa_reasons": ["no_vulnerability"],
         "rationale": "Checks found nothing of concern here.", "decided_on": TODAY.isoformat()})
     assert response.status_code == expected, response.content
     assert Case.objects.get(pk=case_id).stage == "gateway"

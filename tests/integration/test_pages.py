@@ -84,7 +84,7 @@ def test_a_gateway_decision_through_the_page_and_its_error_summary(client: Clien
     today = date.today()
     good = client.post(page, {
         "expected_version": case.version, "deconfliction_done": "on", "database_checks_done": "on",
-        "outcome": "no_further_action", "rationale": "Checks found nothing suggesting radicalisation.",
+        "outcome": "no_further_action", "nfa_reasons": ["no_vulnerability"], "rationale": "Checks found nothing suggesting radicalisation.",
         "decided_on_day": today.day, "decided_on_month": today.month, "decided_on_year": today.year})
     assert good.status_code == 302, good.content.decode()[:2000]
     assert Case.objects.get(pk=case.pk).stage == "closed"

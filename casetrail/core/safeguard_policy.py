@@ -1,0 +1,99 @@
+"""The one policy object for every interval and count the safeguards use.
+
+Each setting has a documented default and the source it comes from. Deployments change
+them through configuration (`CASETRAIL_SAFEGUARD_POLICY`, a JSON object of overrides);
+the admin's policy page shows the values in force.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SafeguardPolicy:
+    assessment_max_age_days: int = 90
+    minimum_support_days: int | None = None
+    session_interval_days: int = 21
+    first_session_days: int = 15
+    tasking_acknowledgement_working_days: int = 5
+    escalation_days: int = 7
+    handover_response_working_days: int = 5
+    late_record_days: int = 5
+    referrer_told_days: int = 10
+    repeat_referral_count: int = 3
+    repeat_referral_months: int = 24
+    post_exit_review_grace_days: int = 0
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> SafeguardPolicy:
+        """A copy with the given settings changed; unknown names or bad values raise ValueError."""
+        known = {f.name: f for f in fields(self)}
+        unknown = sorted(set(overrides) - set(known))
+        if unknown:
+            raise ValueError(f"Unknown safeguard policy settings: {', '.join(unknown)}")
+        for name, value in overrides.items():
+            optional = name in OPTIONAL
+            if value is None and optional:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"Safeguard policy setting {name} must be a whole number of 0 or more")
+        if overrides.get("repeat_referral_count", 2) < 2:
+            raise ValueError("Safeguard policy setting repeat_referral_count must be 2 or more")
+        return dataclasses.replace(self, **dict(overrides))
+
+    def describe(self) -> list[tuple[str, str, Any, Any, str]]:
+        """(setting, meaning, value in force, default, source) for the admin page and docs."""
+        default = SafeguardPolicy()
+        return [
+            (f.name, MEANINGS[f.name], getattr(self, f.name), getattr(default, f.name), SOURCES[f.name])
+            for f in fields(self)
+        ]
+
+
+OPTIONAL = {"minimum_support_days"}
+
+MEANINGS: dict[str, str] = {
+    "assessment_max_age_days": "Exit needs a vulnerability assessment made within this many days.",
+    "minimum_support_days": "Exit before this many days of support needs the chair's recorded reason "
+    "(blank: no minimum).",
+    "session_interval_days": "A commissioned session is overdue this many days after the previous one.",
+    "first_session_days": "The first session is overdue this many days after the provider acknowledged.",
+    "tasking_acknowledgement_working_days": "A provider acknowledges a tasking within this many working days.",
+    "escalation_days": "A flag not dealt with after this many further days is escalated to the panel chair.",
+    "handover_response_working_days": "A hand-over is answered within this many working days.",
+    "late_record_days": "A record made more than this many days after the event is marked late.",
+    "referrer_told_days": "The referrer is told the outcome of a decision within this many days.",
+    "repeat_referral_count": "The referral that makes this many for one person, within the window, "
+    "cannot be closed at the gateway without a second person's review.",
+    "repeat_referral_months": "The window, in months, for counting repeat referrals.",
+    "post_exit_review_grace_days": "Days after a post-exit review falls due before it is overdue.",
+}
+
+SOURCES: dict[str, str] = {
+    "assessment_max_age_days": "Learning review 2025 (F1): the assessment was outdated at exit. "
+    "Channel duty guidance expects the VAF to be reviewed at each panel; panels meet monthly, so 90 days "
+    "allows for a missed meeting.",
+    "minimum_support_days": "Learning review 2025 (F7): exit 'too quickly'. No minimum is set in guidance, "
+    "so the default is off.",
+    "session_interval_days": "Learning review 2025 (F5): a second session was planned and never happened. "
+    "Fortnightly sessions are typical; three weeks allows one slip.",
+    "first_session_days": "Learning review 2025 (F5, F6): provider engagement should begin promptly once "
+    "tasked.",
+    "tasking_acknowledgement_working_days": "Learning review 2025 (F6): police and provider lost contact; a "
+    "working week to acknowledge.",
+    "escalation_days": "Learning review 2025 (F5, F6, F10): gaps went unnoticed for months; one week "
+    "before the chair is told.",
+    "handover_response_working_days": "Learning review 2025 (F10): responsibilities were 'blurred'.",
+    "late_record_days": "Learning review 2025 (F8): a review was recorded eight months late.",
+    "referrer_told_days": "Learning review 2025 (F4): the school was told only that the matter was 'being "
+    "dealt with'. Prevent duty guidance 2023 says referrers should be kept informed.",
+    "repeat_referral_count": "Southport review 2025: three referrals of the same person were treated as "
+    "unconnected.",
+    "repeat_referral_months": "Southport review 2025: the three referrals spanned about two years.",
+    "post_exit_review_grace_days": "Channel duty guidance: reviews at 6 and 12 months after exit.",
+}
+
+DEFAULT_POLICY = SafeguardPolicy()

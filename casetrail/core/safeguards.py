@@ -1,0 +1,782 @@
+"""The safeguards from the 2025 learning reviews: gates that block and findings that flag.
+
+Everything here reads a `CaseRecord`, a plain snapshot of what was recorded about one case,
+and a date. Nothing depends on a job having run: a finding exists because the recorded facts,
+as of that date, say so (DESIGN.md principle 2). `CaseRecord.as_of(day)` forgets everything
+recorded after `day`, so the same rules answer "what should we have seen then?".
+
+Each rule has an id, a plain-English message, who must act, and the finding of the review it
+comes from (F1-F12 in the 2014 case study; S for the Southport review).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Protocol, TypeVar
+
+from casetrail.core.dates import add_months
+from casetrail.core.decisions import rationale_errors
+from casetrail.core.errors import Unmet
+from casetrail.core.roles import Role
+from casetrail.core.safeguard_policy import SafeguardPolicy
+from casetrail.core.schedules import add_working_days, post_exit_review_dates
+
+# ---------------------------------------------------------------- the rules and their sources
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    source: str  # the review finding it answers
+    blocks: bool = False  # a gate (stops an action) rather than a flag
+
+
+SOURCE_TEXT: dict[str, str] = {
+    "F1": "Assessment problematic and outdated (2025 learning review)",
+    "F2": "Symptoms prioritised over underlying causes (2025 learning review)",
+    "F3": "Support did not address every identified vulnerability (2025 learning review)",
+    "F4": "Referrer not involved or kept informed (2025 learning review)",
+    "F5": "Tasked sessions not delivered, and nobody noticed (2025 learning review)",
+    "F6": "Communication breakdown between agencies (2025 learning review)",
+    "F7": "Premature exit (2025 learning review)",
+    "F8": "Record made late; nobody saw it was missing (2025 learning review)",
+    "F9": "Decisions without explicit rationale (2025 learning review)",
+    "F10": "No clear owner for each step (2025 learning review)",
+    "F11": "Repeat referrals of the same person not connected (2025 learning reviews)",
+    "F12": "Retention would have destroyed the record needed for learning (2025 learning review)",
+}
+
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in [
+        Rule("exit.no_assessment", "No submitted assessment", "F1", blocks=True),
+        Rule("exit.assessment_superseded", "Assessment on a superseded framework", "F1", blocks=True),
+        Rule("exit.assessment_outdated", "Assessment too old to exit on", "F1", blocks=True),
+        Rule("exit.vulnerability_unsupported", "Vulnerability without delivered support", "F3", blocks=True),
+        Rule("exit.sessions_outstanding", "Commissioned sessions not accounted for", "F5", blocks=True),
+        Rule("exit.referrer_not_consulted", "Referrer not consulted before exit", "F4", blocks=True),
+        Rule("exit.minimum_support_period", "Minimum support period not reached", "F7", blocks=True),
+        Rule("exit.no_rationale", "Exit without rationale", "F9", blocks=True),
+        Rule("closure.post_exit_reviews_missing", "Post-exit reviews not recorded", "F8", blocks=True),
+        Rule("gateway.repeat_needs_second_review", "Repeat referral closed without second review", "F11",
+             blocks=True),
+        Rule("gateway.no_ideology_alone", "'No ideology' given as the only reason to close", "F11",
+             blocks=True),
+        Rule("assessment.superseded_framework", "Assessment on a superseded framework", "F1"),
+        Rule("assessment.outdated", "Assessment out of date", "F1"),
+        Rule("plan.presenting_only", "Support addresses only presenting behaviour", "F2"),
+        Rule("plan.vulnerability_unaddressed", "Vulnerability with no support planned", "F3"),
+        Rule("referrer.not_consulted", "Decision made without consulting the referrer", "F4"),
+        Rule("referrer.not_told", "Referrer not told the outcome", "F4"),
+        Rule("session.overdue", "Commissioned session overdue", "F5"),
+        Rule("tasking.unacknowledged", "Tasking not acknowledged by the provider", "F6"),
+        Rule("gate.overridden", "Action taken although a safeguard blocked it", "F7"),
+        Rule("record.late", "Record made late", "F8"),
+        Rule("review.overdue", "Post-exit review overdue", "F8"),
+        Rule("decision.no_rationale", "Decision without explicit rationale", "F9"),
+        Rule("ownership.no_active_owner", "Work without an active owner", "F10"),
+        Rule("handover.unanswered", "Hand-over not answered", "F10"),
+        Rule("referral.repeat", "Earlier referrals of this person", "F11"),
+        Rule("retention.hold", "Held from disposal", "F12"),
+    ]
+}
+
+
+class Severity(StrEnum):
+    """Most urgent first when sorted by `rank`."""
+
+    ESCALATED = "escalated"
+    OVERDUE = "overdue"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One open safeguard flag on one case, computed from recorded facts."""
+
+    rule: str
+    key: str  # stable across days: the same gap is the same finding
+    case_id: int
+    message: str
+    who: str  # who must act, in words
+    since: date  # the first day the recorded facts showed it
+    severity: Severity
+    notify: tuple[int, ...] = ()  # user ids told of it
+    escalated_to: tuple[int, ...] = ()  # user ids told because it was not dealt with
+
+    @property
+    def source(self) -> str:
+        code = RULES[self.rule].source
+        return f"{code}: {SOURCE_TEXT[code]}"
+
+    @property
+    def title(self) -> str:
+        return RULES[self.rule].title
+
+
+def unmet(rule: str, message: str, who: str) -> Unmet:
+    assert rule in RULES, rule
+    return Unmet(rule, message, who)
+
+
+# ---------------------------------------------------------------- the recorded facts
+
+
+@dataclass(frozen=True)
+class StateRec:
+    """The case's stage and owner from `recorded_on`."""
+
+    recorded_on: date
+    stage: str
+    owner_user_id: int | None
+    owner_agency_id: int | None
+
+
+@dataclass(frozen=True)
+class DecisionRec:
+    id: int
+    type: str
+    outcome: str
+    on: date
+    recorded_on: date
+    rationale: str
+    author_id: int | None
+
+
+@dataclass(frozen=True)
+class VulnerabilityRec:
+    code: str
+    title: str
+    nature: str  # underlying_cause | presenting_behaviour
+
+
+@dataclass(frozen=True)
+class AssessmentRec:
+    id: int
+    framework_ref: str
+    framework_superseded_on: date | None
+    assessed_on: date
+    recorded_on: date
+    vulnerabilities: tuple[VulnerabilityRec, ...]
+
+
+@dataclass(frozen=True)
+class ActionRec:
+    id: int
+    vulnerabilities: tuple[str, ...]
+    owner_user_id: int | None
+    owner_active: bool
+    due_on: date
+    recorded_on: date
+    status: str = "open"  # open | done | cancelled
+    completed_on: date | None = None
+    completed_recorded_on: date | None = None
+
+
+@dataclass(frozen=True)
+class WaiverRec:
+    """The chair's approved reason why a vulnerability needs no support action."""
+
+    code: str
+    reason: str
+    recorded_on: date
+
+
+@dataclass(frozen=True)
+class SessionRec:
+    number: int
+    status: str  # delivered | cancelled
+    on: date
+    recorded_on: date
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class TaskingRec:
+    id: int
+    provider_user_id: int | None
+    provider_active: bool
+    provider_duty_owner_id: int | None
+    sessions_commissioned: int
+    commissioned_on: date
+    recorded_on: date
+    vulnerabilities: tuple[str, ...] = ()
+    acknowledged_on: date | None = None
+    acknowledged_recorded_on: date | None = None
+    sessions: tuple[SessionRec, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConsultationRec:
+    """A recorded consultation with the referrer (not a mere update)."""
+
+    on: date
+    recorded_on: date
+
+
+@dataclass(frozen=True)
+class NoticeRec:
+    """The referrer was told the outcome of a decision."""
+
+    decision_id: int
+    recorded_on: date
+
+
+@dataclass(frozen=True)
+class ReviewRec:
+    months: int
+    held_on: date
+    recorded_on: date
+
+
+@dataclass(frozen=True)
+class HandOverRec:
+    id: int
+    what: str
+    offered_on: date
+    from_user_id: int | None
+    to_user_id: int | None
+    responded_recorded_on: date | None = None
+
+
+@dataclass(frozen=True)
+class EventRec:
+    id: int
+    kind: str
+    summary: str
+    on: date
+    recorded_on: date
+    data: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class HoldRec:
+    reason: str
+    placed_on: date
+    lifted_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """Everything the safeguards read about one case. Built by the persistence layer."""
+
+    case_id: int
+    referred_on: date
+    local_authority_id: int | None = None
+    chair_ids: tuple[int, ...] = ()
+    referrer_user_id: int | None = None
+    states: tuple[StateRec, ...] = ()
+    decisions: tuple[DecisionRec, ...] = ()
+    assessments: tuple[AssessmentRec, ...] = ()
+    actions: tuple[ActionRec, ...] = ()
+    waivers: tuple[WaiverRec, ...] = ()
+    taskings: tuple[TaskingRec, ...] = ()
+    consultations: tuple[ConsultationRec, ...] = ()
+    notices: tuple[NoticeRec, ...] = ()
+    reviews: tuple[ReviewRec, ...] = ()
+    handovers: tuple[HandOverRec, ...] = ()
+    events: tuple[EventRec, ...] = ()
+    earlier_referrals: tuple[date, ...] = ()
+    holds: tuple[HoldRec, ...] = ()
+    owner_active: bool = True
+
+    # -- the state as of the newest StateRec
+    @property
+    def state(self) -> StateRec | None:
+        return self.states[-1] if self.states else None
+
+    @property
+    def stage(self) -> str:
+        return self.state.stage if self.state else "gateway"
+
+    @property
+    def owner_user_id(self) -> int | None:
+        return self.state.owner_user_id if self.state else None
+
+    def first_on(self, stage: str) -> date | None:
+        """The day the case last entered `stage` (as recorded)."""
+        entered = None
+        previous = None
+        for s in self.states:
+            if s.stage == stage and previous != stage:
+                entered = s.recorded_on
+            previous = s.stage
+        return entered
+
+    def decisions_of(self, *types: str) -> list[DecisionRec]:
+        return [d for d in self.decisions if d.type in types]
+
+    @property
+    def latest_assessment(self) -> AssessmentRec | None:
+        return max(self.assessments, key=lambda a: (a.assessed_on, a.id), default=None)
+
+    @property
+    def exited_on(self) -> date | None:
+        if self.stage not in ("exited", "closed"):
+            return None
+        exits = self.decisions_of("exit")
+        return exits[-1].on if exits else None
+
+    def as_of(self, day: date) -> CaseRecord:
+        """What was recorded by the end of `day`, and nothing recorded later."""
+
+        actions = tuple(
+            a if a.completed_recorded_on is None or a.completed_recorded_on <= day
+            else dataclasses.replace(a, status="open", completed_on=None, completed_recorded_on=None)
+            for a in _known(self.actions, day)
+        )
+        taskings = tuple(
+            dataclasses.replace(
+                t,
+                acknowledged_on=t.acknowledged_on if _by(t.acknowledged_recorded_on, day) else None,
+                acknowledged_recorded_on=t.acknowledged_recorded_on if _by(t.acknowledged_recorded_on, day) else None,
+                sessions=tuple(s for s in t.sessions if s.recorded_on <= day),
+            )
+            for t in self.taskings
+            if t.recorded_on <= day
+        )
+        handovers = tuple(
+            h if _by(h.responded_recorded_on, day) else dataclasses.replace(h, responded_recorded_on=None)
+            for h in self.handovers
+            if h.offered_on <= day
+        )
+        holds = tuple(
+            h if _by(h.lifted_on, day) else dataclasses.replace(h, lifted_on=None)
+            for h in self.holds
+            if h.placed_on <= day
+        )
+        return dataclasses.replace(
+            self,
+            states=_known(self.states, day),
+            decisions=_known(self.decisions, day),
+            assessments=_known(self.assessments, day),
+            actions=actions,
+            waivers=_known(self.waivers, day),
+            taskings=taskings,
+            consultations=_known(self.consultations, day),
+            notices=_known(self.notices, day),
+            reviews=_known(self.reviews, day),
+            handovers=handovers,
+            events=_known(self.events, day),
+            earlier_referrals=tuple(d for d in self.earlier_referrals if d <= day),
+            holds=holds,
+        )
+
+
+class _Recorded(Protocol):
+    @property
+    def recorded_on(self) -> date: ...
+
+
+R = TypeVar("R", bound=_Recorded)
+
+
+def _known(items: Iterable[R], day: date) -> tuple[R, ...]:
+    return tuple(i for i in items if i.recorded_on <= day)
+
+
+def _by(day: date | None, limit: date) -> bool:
+    return day is not None and day <= limit
+
+
+# ---------------------------------------------------------------- who acts
+
+COORDINATOR = Role.CHANNEL_COORDINATOR.label
+CHAIR = Role.PANEL_CHAIR.label
+POLICE = Role.POLICE_OFFICER.label
+PROVIDER = Role.PROVIDER.label
+
+
+def _ids(*ids: int | None) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(i for i in ids if i is not None))
+
+
+# ---------------------------------------------------------------- gates
+
+
+def identified_vulnerabilities(record: CaseRecord) -> tuple[VulnerabilityRec, ...]:
+    latest = record.latest_assessment
+    return latest.vulnerabilities if latest else ()
+
+
+def _delivered_support(record: CaseRecord, code: str) -> bool:
+    if any(code in a.vulnerabilities and a.status == "done" for a in record.actions):
+        return True
+    return any(
+        code in t.vulnerabilities and any(s.status == "delivered" for s in t.sessions) for t in record.taskings
+    )
+
+
+def _waived(record: CaseRecord, code: str) -> bool:
+    return any(w.code == code for w in record.waivers)
+
+
+def outstanding_sessions(tasking: TaskingRec) -> int:
+    return max(tasking.sessions_commissioned - len(tasking.sessions), 0)
+
+
+def exit_gate(
+    record: CaseRecord,
+    *,
+    on: date,
+    policy: SafeguardPolicy,
+    rationale: str,
+    minimum_period_reason: str = "",
+) -> list[Unmet]:
+    """Every reason the panel may not exit the case on `on` (F1, F3, F4, F5, F7, F9)."""
+    found: list[Unmet] = []
+    latest = record.latest_assessment
+    if latest is None:
+        found.append(unmet("exit.no_assessment",
+                           "A vulnerability assessment must be submitted before the case can exit.", COORDINATOR))
+    else:
+        if latest.framework_superseded_on is not None and latest.framework_superseded_on <= on:
+            found.append(unmet(
+                "exit.assessment_superseded",
+                f"The latest assessment uses {latest.framework_ref}, which has been superseded: "
+                "reassess on the current framework before exit.", COORDINATOR))
+        age = (on - latest.assessed_on).days
+        if age > policy.assessment_max_age_days:
+            found.append(unmet(
+                "exit.assessment_outdated",
+                f"The latest assessment is {age} days old; exit needs one made within "
+                f"{policy.assessment_max_age_days} days.", COORDINATOR))
+    for vulnerability in identified_vulnerabilities(record):
+        if not _delivered_support(record, vulnerability.code) and not _waived(record, vulnerability.code):
+            found.append(unmet(
+                "exit.vulnerability_unsupported",
+                f"'{vulnerability.title}' has no delivered support and no reason approved by the chair.",
+                f"{COORDINATOR} (deliver support) or {CHAIR} (approve a reason)"))
+    for tasking in record.taskings:
+        missing = outstanding_sessions(tasking)
+        if missing:
+            found.append(unmet(
+                "exit.sessions_outstanding",
+                f"{missing} of {tasking.sessions_commissioned} commissioned sessions are neither delivered nor "
+                "cancelled with a reason.", f"{PROVIDER} (record or cancel them)"))
+    adopted = record.first_on("awaiting_consent") or record.referred_on
+    if not any(c.on >= adopted for c in record.consultations):
+        found.append(unmet(
+            "exit.referrer_not_consulted",
+            "The referrer has not been consulted since the case was adopted: record a consultation.",
+            COORDINATOR))
+    support_started = record.first_on("support")
+    if policy.minimum_support_days and support_started is not None:
+        days = (on - support_started).days
+        if days < policy.minimum_support_days and len(minimum_period_reason.strip()) < 20:
+            found.append(unmet(
+                "exit.minimum_support_period",
+                f"Support has lasted {days} days, less than the {policy.minimum_support_days}-day minimum: "
+                "the chair must record why an earlier exit is right.", CHAIR))
+    if rationale_errors(rationale):
+        found.append(unmet("exit.no_rationale", "The exit decision needs a written rationale.", CHAIR))
+    return found
+
+
+NO_IDEOLOGY = "no_ideology"
+# How an import or replay of an old record marks a decision that was recorded without reasons.
+NO_RATIONALE_MARK = "[No explicit rationale"
+
+
+def gateway_close_gate(
+    record: CaseRecord, *, on: date, policy: SafeguardPolicy, reasons: Sequence[str], second_reviewer_id: int | None
+) -> list[Unmet]:
+    """Closing a referral at the gateway (no further action): F11 safeguards."""
+    found: list[Unmet] = []
+    if set(reasons) == {NO_IDEOLOGY}:
+        found.append(unmet(
+            "gateway.no_ideology_alone",
+            "'No clear ideology' cannot be the only reason to close: say what else shows no vulnerability "
+            "to radicalisation.", POLICE))
+    window_start = add_months(on, -policy.repeat_referral_months)
+    recent = [d for d in record.earlier_referrals if d >= window_start]
+    if len(recent) + 1 >= policy.repeat_referral_count and second_reviewer_id is None:
+        found.append(unmet(
+            "gateway.repeat_needs_second_review",
+            f"This is referral {len(recent) + 1} of this person within {policy.repeat_referral_months} months: "
+            "a second officer must review the decision to close.", f"A second {POLICE}"))
+    return found
+
+
+# ---------------------------------------------------------------- findings
+
+
+def _escalation(
+    due: date, today: date, policy: SafeguardPolicy, chairs: tuple[int, ...]
+) -> tuple[Severity, tuple[int, ...]]:
+    if today > due + timedelta(days=policy.escalation_days):
+        return Severity.ESCALATED, chairs
+    return Severity.OVERDUE, ()
+
+
+def findings(record: CaseRecord, *, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    """Every open safeguard flag on the case as of `today`, most urgent first.
+
+    Pass `record.as_of(today)` to ask about a past date; a current record asks about now.
+    """
+    rules = [
+        _assessment_findings, _plan_findings, _referrer_findings, _tasking_findings, _ownership_findings,
+        _late_records, _review_findings, _decision_findings, _repeat_findings, _hold_findings,
+        _override_findings,
+    ]
+    found = [f for rule in rules for f in rule(record, today, policy)]
+    return sorted(found, key=lambda f: (f.severity.rank, f.since, f.key))
+
+
+ACTIVE_STAGES = ("panel", "awaiting_consent", "support")
+
+
+def _assessment_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    latest = record.latest_assessment
+    if latest is None or record.stage not in ACTIVE_STAGES:
+        return []
+    found = []
+    owner = _ids(record.owner_user_id)
+    superseded = latest.framework_superseded_on
+    if superseded is not None and superseded <= today:
+        found.append(Finding(
+            "assessment.superseded_framework", f"assessment.superseded:{latest.id}", record.case_id,
+            f"The latest assessment uses {latest.framework_ref}, which was superseded on {superseded:%-d %B %Y}.",
+            COORDINATOR, max(superseded, latest.recorded_on), Severity.WARNING, owner))
+    stale_from = latest.assessed_on + timedelta(days=policy.assessment_max_age_days + 1)
+    if record.stage == "support" and today >= stale_from:
+        found.append(Finding(
+            "assessment.outdated", f"assessment.outdated:{latest.id}", record.case_id,
+            f"The latest assessment was made on {latest.assessed_on:%-d %B %Y}, more than "
+            f"{policy.assessment_max_age_days} days ago: reassess before exit.",
+            COORDINATOR, stale_from, Severity.WARNING, owner))
+    return found
+
+
+def _planned(record: CaseRecord) -> list[tuple[tuple[str, ...], date]]:
+    return [(a.vulnerabilities, a.recorded_on) for a in record.actions if a.status != "cancelled"] + [
+        (t.vulnerabilities, t.recorded_on) for t in record.taskings
+    ]
+
+
+def _plan_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    latest = record.latest_assessment
+    if latest is None or record.stage != "support":
+        return []
+    owner = _ids(record.owner_user_id)
+    planned = _planned(record)
+    found = []
+    causes = [v for v in latest.vulnerabilities if v.nature == "underlying_cause"]
+    addressed = {code for codes, _ in planned for code in codes}
+    if planned and causes and not any(v.code in addressed for v in causes):
+        since = max(latest.recorded_on, min(day for _, day in planned))
+        found.append(Finding(
+            "plan.presenting_only", f"plan.presenting_only:{latest.id}", record.case_id,
+            "The support plan addresses only presenting behaviour; none of it addresses an underlying cause ("
+            + ", ".join(v.title for v in causes) + ").",
+            COORDINATOR, since, Severity.WARNING, owner))
+    started = record.first_on("support") or latest.recorded_on
+    since = max(latest.recorded_on, started)
+    for v in latest.vulnerabilities:
+        if v.code not in addressed and not _waived(record, v.code):
+            found.append(Finding(
+                "plan.vulnerability_unaddressed", f"plan.unaddressed:{latest.id}:{v.code}", record.case_id,
+                f"'{v.title}' was identified but no support action or tasking addresses it, and the chair has "
+                "approved no reason why not.", COORDINATOR, since, Severity.WARNING, owner))
+    return found
+
+
+RISK_DECISIONS = {"gateway": "gateway decision", "adoption": "panel decision", "exit": "exit decision"}
+TOLD_DECISIONS = {"gateway": "gateway decision", "adoption": "panel decision", "exit": "exit",
+                  "closure": "closure"}
+
+
+def _referrer_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    found = []
+    owner = _ids(record.owner_user_id)
+    for decision in record.decisions_of(*RISK_DECISIONS):
+        if decision.type == "adoption" and decision.outcome != "adopted":
+            continue
+        if not any(record.referred_on <= c.on <= decision.on for c in record.consultations):
+            found.append(Finding(
+                "referrer.not_consulted", f"referrer.not_consulted:{decision.id}", record.case_id,
+                f"The {RISK_DECISIONS[decision.type]} of {decision.on:%-d %B %Y} was made without a recorded "
+                "consultation with the referrer.", f"{COORDINATOR} or {POLICE} (consult the referrer)",
+                decision.recorded_on, Severity.WARNING, _ids(decision.author_id, *owner)))
+    if record.referrer_user_id is None:
+        return found
+    told = {n.decision_id for n in record.notices}
+    for decision in record.decisions_of(*TOLD_DECISIONS):
+        due = decision.recorded_on + timedelta(days=policy.referrer_told_days)
+        if decision.id not in told and today > due:
+            found.append(Finding(
+                "referrer.not_told", f"referrer.not_told:{decision.id}", record.case_id,
+                f"The referrer has not been told the outcome of the {TOLD_DECISIONS[decision.type]} of "
+                f"{decision.on:%-d %B %Y}.", COORDINATOR, due + timedelta(days=1), Severity.OVERDUE, owner))
+    return found
+
+
+def session_due(tasking: TaskingRec, policy: SafeguardPolicy) -> date | None:
+    """When the next commissioned session should have happened by, or None if all are accounted for."""
+    if outstanding_sessions(tasking) == 0:
+        return None
+    if tasking.sessions:
+        return max(s.on for s in tasking.sessions) + timedelta(days=policy.session_interval_days)
+    start = tasking.acknowledged_on or acknowledgement_due(tasking, policy)
+    return start + timedelta(days=policy.first_session_days)
+
+
+def acknowledgement_due(tasking: TaskingRec, policy: SafeguardPolicy) -> date:
+    return add_working_days(tasking.commissioned_on, policy.tasking_acknowledgement_working_days)
+
+
+def _tasking_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    if record.stage == "closed":
+        return []
+    found = []
+    for t in record.taskings:
+        told = _ids(record.owner_user_id, t.provider_user_id, t.provider_duty_owner_id)
+        if t.acknowledged_on is None and record.stage == "support":
+            due = acknowledgement_due(t, policy)
+            if today > due:
+                severity, chairs = _escalation(due, today, policy, record.chair_ids)
+                found.append(Finding(
+                    "tasking.unacknowledged", f"tasking.unacknowledged:{t.id}", record.case_id,
+                    f"The provider has not acknowledged the tasking of {t.commissioned_on:%-d %B %Y} "
+                    f"(due by {due:%-d %B %Y}).", f"{PROVIDER} (acknowledge) and {COORDINATOR} (follow up)",
+                    due + timedelta(days=1), severity, told, chairs))
+            continue
+        session_by = session_due(t, policy)
+        if session_by is not None and today > session_by:
+            number = len(t.sessions) + 1
+            severity, chairs = _escalation(session_by, today, policy, record.chair_ids)
+            found.append(Finding(
+                "session.overdue", f"session.overdue:{t.id}:{number}", record.case_id,
+                f"Session {number} of {t.sessions_commissioned} was due by {session_by:%-d %B %Y} and is "
+                "neither recorded as delivered nor cancelled with a reason.",
+                f"{PROVIDER} (record or cancel it) and {COORDINATOR} (follow up)",
+                session_by + timedelta(days=1), severity, told, chairs))
+    return found
+
+
+def _ownership_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    found = []
+    if record.stage != "closed" and (record.owner_user_id is None or not record.owner_active):
+        found.append(Finding(
+            "ownership.no_active_owner", f"ownership.case:{record.case_id}", record.case_id,
+            "The case has no active named owner: hand it to someone who can take it.",
+            "An administrator or the owning agency's duty owner", record.state.recorded_on if record.state
+            else record.referred_on, Severity.OVERDUE, record.chair_ids))
+    for a in record.actions:
+        if a.status == "open" and (a.owner_user_id is None or not a.owner_active):
+            found.append(Finding(
+                "ownership.no_active_owner", f"ownership.action:{a.id}", record.case_id,
+                "A support action has no active owner.", COORDINATOR, a.recorded_on, Severity.OVERDUE,
+                _ids(record.owner_user_id)))
+    for t in record.taskings:
+        if outstanding_sessions(t) and record.stage != "closed" and not t.provider_active:
+            found.append(Finding(
+                "ownership.no_active_owner", f"ownership.tasking:{t.id}", record.case_id,
+                "A tasking's provider is no longer active: hand the tasking to another approved provider.",
+                COORDINATOR, t.recorded_on, Severity.OVERDUE, _ids(record.owner_user_id)))
+    for h in record.handovers:
+        if h.responded_recorded_on is not None:
+            continue
+        due = add_working_days(h.offered_on, policy.handover_response_working_days)
+        if today > due:
+            severity, chairs = _escalation(due, today, policy, record.chair_ids)
+            found.append(Finding(
+                "handover.unanswered", f"handover.unanswered:{h.id}", record.case_id,
+                f"The hand-over of the {h.what} offered on {h.offered_on:%-d %B %Y} has not been accepted or "
+                "declined; until it is, the current owner keeps it.", "The receiver (accept or decline)",
+                due + timedelta(days=1), severity, _ids(h.to_user_id, h.from_user_id), chairs))
+    return found
+
+
+def _late_records(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    return [
+        Finding(
+            "record.late", f"record.late:{e.id}", record.case_id,
+            f"'{e.summary}' happened on {e.on:%-d %B %Y} but was recorded on {e.recorded_on:%-d %B %Y}, "
+            f"{(e.recorded_on - e.on).days} days later.", "Nobody: shown on the chronology",
+            e.recorded_on, Severity.INFO)
+        for e in record.events
+        if (e.recorded_on - e.on).days > policy.late_record_days
+    ]
+
+
+def post_exit_reviews_owed(record: CaseRecord, policy: SafeguardPolicy) -> dict[int, date]:
+    """The post-exit reviews not yet recorded, with the day each becomes overdue."""
+    exited = record.exited_on
+    if exited is None or record.stage == "closed":
+        return {}
+    done = {r.months for r in record.reviews}
+    grace = timedelta(days=policy.post_exit_review_grace_days)
+    return {m: due + grace for m, due in post_exit_review_dates(exited).items() if m not in done}
+
+
+def _review_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    found = []
+    for months, due in post_exit_reviews_owed(record, policy).items():
+        if today > due:
+            severity, chairs = _escalation(due, today, policy, record.chair_ids)
+            found.append(Finding(
+                "review.overdue", f"review.overdue:{record.case_id}:{months}", record.case_id,
+                f"The {months}-month post-exit review was due on {due:%-d %B %Y} and has not been recorded.",
+                COORDINATOR, due + timedelta(days=1), severity, _ids(record.owner_user_id), chairs))
+    return found
+
+
+def _decision_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    return [
+        Finding(
+            "decision.no_rationale", f"decision.no_rationale:{d.id}", record.case_id,
+            f"The {d.type.replace('_', ' ')} decision of {d.on:%-d %B %Y} has no explicit rationale.",
+            "The decision's author (record a superseding decision with its reasons)", d.recorded_on,
+            Severity.WARNING, _ids(d.author_id))
+        for d in record.decisions
+        if rationale_errors(d.rationale) or d.rationale.startswith(NO_RATIONALE_MARK)
+    ]
+
+
+def _repeat_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    if not record.earlier_referrals or record.stage == "closed":
+        return []
+    count = len(record.earlier_referrals)
+    dates = ", ".join(f"{d:%-d %B %Y}" for d in sorted(record.earlier_referrals))
+    return [Finding(
+        "referral.repeat", f"referral.repeat:{record.case_id}", record.case_id,
+        f"This person has {count} earlier referral{'s' if count > 1 else ''} ({dates}): read them before deciding.",
+        "Whoever handles this referral", record.referred_on, Severity.INFO, ())]
+
+
+def _hold_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    return [
+        Finding(
+            "retention.hold", f"retention.hold:{record.case_id}:{h.placed_on.isoformat()}", record.case_id,
+            f"Held from disposal since {h.placed_on:%-d %B %Y}: {h.reason}", "Nobody: disposal is blocked",
+            h.placed_on, Severity.INFO)
+        for h in record.holds
+        if h.lifted_on is None
+    ]
+
+
+def _override_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    """Actions taken although a gate refused them (only a replay of the old process can do this)."""
+    found = []
+    for e in record.events:
+        if e.kind != "gate.overridden":
+            continue
+        data = dict(e.data)
+        found.append(Finding(
+            "gate.overridden", f"gate.overridden:{e.id}", record.case_id,
+            f"{e.summary} The safeguards refused it: {data.get('unmet', '')}", CHAIR, e.recorded_on,
+            Severity.WARNING, record.chair_ids))
+    return found
+
+
