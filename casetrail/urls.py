@@ -1,5 +1,6 @@
 """Top-level routes: the API under /api/v1/, pages everywhere else, and a health check."""
 
+from django.contrib import admin
 from django.urls import include, path
 
 from casetrail.api.router import api
@@ -8,6 +9,7 @@ from casetrail.web import health
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
     path("", include("casetrail.web.urls")),
 ]
 

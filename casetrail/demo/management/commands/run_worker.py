@@ -1,4 +1,5 @@
-"""Run the background task worker: django-tasks-db's worker, which also delivers the notifications outbox."""
+"""Run the background task worker: django-tasks-db's worker, which also tells people of new safeguard
+findings (every few minutes) and delivers the notifications outbox (every cycle)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ logger = logging.getLogger("casetrail.worker")
 
 # The outbox gets its turn at least this often while tasks keep arriving.
 TASKS_PER_CYCLE = 20
+# Findings are computed from recorded facts; telling people of new ones needs a pass this often.
+FINDINGS_EVERY_SECONDS = 300
 
 
 class OutboxWorker(Worker):
@@ -50,12 +53,30 @@ class OutboxWorker(Worker):
             self.startup_delay = False
             if not self.running:
                 return
+            self.notify_findings()
             report = self.deliver_outbox()
             if self._run_tasks == before and not (report.sent or report.failed):
                 if self.exit_when_idle:
                     return
                 if self.running:
                     time.sleep(self.interval)
+
+    def notify_findings(self) -> None:
+        """Queue messages for findings nobody has been told of yet. Idempotent, so after any outage
+        the first pass catches up with everything that became visible meanwhile."""
+        from casetrail.cases.safeguards import findings_notify
+
+        now = time.monotonic()
+        if now - getattr(self, "_findings_at", -FINDINGS_EVERY_SECONDS) < FINDINGS_EVERY_SECONDS:
+            return
+        self._findings_at = now
+        self.running_task = True
+        try:
+            queued = findings_notify()
+        finally:
+            self.running_task = False
+        if queued:
+            logger.info("findings: %s messages queued", queued)
 
     def deliver_outbox(self) -> DeliveryReport:
         # Marked as a running task, so that a first Ctrl-C or TERM lets the pass finish.
