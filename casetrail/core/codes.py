@@ -74,3 +74,20 @@ NFA_REASONS: dict[str, str] = {
     "mistaken_or_malicious": "The referral was mistaken or malicious",
     "already_managed": "Already managed by counter-terrorism policing",
 }
+
+# What a referrer is told about their referral, by the case's outcome or stage: enough to know
+# it was acted on, never the police checks or the panel's reasons (F4).
+REFERRER_NEWS: dict[str, str] = {
+    "gateway": "The police Prevent team is looking at your referral.",
+    "no_further_action": "The police found no need for Prevent support. If you are still worried, other "
+    "safeguarding routes remain open to you.",
+    "signposted": "Your referral was passed to a service better placed to help.",
+    "police_led": "The police are managing the next steps.",
+    "panel": "The local Channel panel is considering your referral.",
+    "not_adopted": "The Channel panel decided Channel support was not the right help; other support was "
+    "suggested.",
+    "adopted": "The Channel panel is arranging support. You may be asked for your view on how it is going.",
+    "exited": "Channel support has ended and the person will be reviewed after 6 and 12 months.",
+    "transferred": "The case moved to another area's Channel panel.",
+    "closed": "The case is closed.",
+}

@@ -28,7 +28,7 @@ from casetrail.cases.models import (
     Tasking,
 )
 from casetrail.core import frameworks
-from casetrail.core.codes import CONCERN_TYPES, GIVER, PERSON_AWARE, SECTORS, URGENCY
+from casetrail.core.codes import CONCERN_TYPES, GIVER, PERSON_AWARE, REFERRER_NEWS, SECTORS, URGENCY
 from casetrail.core.errors import AccessDenied, NotFound
 from casetrail.core.lifecycle import Stage, available_actions
 from casetrail.core.policy import Permission, View
@@ -71,6 +71,17 @@ def case_list(request: HttpRequest) -> HttpResponse:
         stage = None
     cases = selectors.case_list(user=request.user, stage=stage)[:200]  # type: ignore[arg-type]
     return render(request, "cases/list.html", {"cases": cases, "stages": list(Stage), "stage": stage})
+
+
+def referrer_news(case: Any) -> str:
+    """The outcome in words suited to the referrer (F4): enough to know it was acted on."""
+    if case.stage == Stage.EXITED:
+        return REFERRER_NEWS["exited"]
+    if case.stage in (Stage.AWAITING_CONSENT, Stage.SUPPORT):
+        return REFERRER_NEWS["adopted"]
+    if case.stage == Stage.CLOSED:
+        return REFERRER_NEWS.get(case.outcome, REFERRER_NEWS["closed"])
+    return REFERRER_NEWS.get(case.stage, REFERRER_NEWS["gateway"])
 
 
 def _as_of(request: HttpRequest) -> tuple[date | None, str]:
@@ -125,7 +136,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     except NotFound:
         raise Http404("No such case") from None
     if view is View.REFERRER_STATUS:
-        return render(request, "cases/referrer_status.html", {"case": case})
+        return render(request, "cases/referrer_status.html", {"case": case, "news": referrer_news(case)})
     context: dict[str, Any] = {
         "case": case, "view": view, "full": view is View.FULL, "today": clock.today(),
         "referral": case.referral,

@@ -263,3 +263,14 @@ def test_my_work_lists_the_findings_each_person_must_act_on(world: World, client
     assert 'data-rule="tasking.unacknowledged"' in client.get("/my-work").content.decode()
     client.login(username="oversight", password=PASSWORD)
     assert 'data-rule="tasking.unacknowledged"' not in client.get("/my-work").content.decode()
+
+
+def test_the_referrer_is_told_the_outcome_in_words_suited_to_them(world: World, client: Client) -> None:
+    case = case_in_support(world)
+    client.login(username="referrer", password=PASSWORD)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "The Channel panel is arranging support" in page
+    assert "Grievance" not in page and "Escalating behaviour" not in page  # no assessment, no rationale
+    told = Message.objects.filter(recipient=world.users["referrer"], kind="referrer_outcome")
+    assert {m.data["decision_id"] for m in told} == set(
+        case.decisions.filter(type__in=["gateway", "adoption"]).values_list("pk", flat=True))
