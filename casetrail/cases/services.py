@@ -8,7 +8,7 @@ writes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -57,7 +57,7 @@ from casetrail.core.errors import (
 from casetrail.core.lifecycle import TRANSITIONS, Action, CaseFacts, Stage, unmet_conditions
 from casetrail.core.policy import Permission, acting_role
 from casetrail.core.roles import AgencyKind, Role
-from casetrail.core.schedules import information_request_due
+from casetrail.core.schedules import information_request_due, post_exit_review_dates
 from casetrail.people.models import Person
 from casetrail.people.services import person_index
 
@@ -800,13 +800,20 @@ def post_exit_review_record(*, user: User, case: Case, expected_version: int | N
                             held_on: date | None, outcome: str, notes: str) -> Review:
     case, role = _begin(user, Permission.POST_EXIT_REVIEW, case, expected_version)
     done = set(case.reviews.filter(kind=Review.Kind.POST_EXIT).values_list("months_after_exit", flat=True))
+    early: list[str] = []
+    if case.exited_on is not None and months in (6, 12) and held_on is not None:
+        due = post_exit_review_dates(case.exited_on)[months]
+        earliest = due - timedelta(days=safeguards.current_policy().post_exit_review_early_days)
+        if held_on < earliest:
+            early = [f"The {months}-month review falls due on {due:%-d %B %Y}; it cannot be held before "
+                     f"{earliest:%-d %B %Y}"]
     _errors(
         stage=["Post-exit reviews are recorded after the case has exited"] if case.stage != Stage.EXITED else [],
         months=["Select the 6-month or 12-month review"] if months not in (6, 12) else
         (["That review has already been recorded"] if months in done else []),
         outcome=["Select the outcome of the review"] if outcome not in POST_EXIT_OUTCOMES else [],
         notes=rationale_errors(notes),
-        held_on=_occurred(case, held_on, not_before=case.exited_on, not_before_label="the exit"),
+        held_on=_occurred(case, held_on, not_before=case.exited_on, not_before_label="the exit") or early,
     )
     assert held_on is not None
     decision = _decide(case, type=DecisionType.POST_EXIT_REVIEW, outcome=outcome, rationale=notes, user=user,

@@ -27,6 +27,7 @@ class SafeguardPolicy:
     repeat_referral_count: int = 3
     repeat_referral_months: int = 24
     post_exit_review_grace_days: int = 0
+    post_exit_review_early_days: int = 14
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> SafeguardPolicy:
         """A copy with the given settings changed; unknown names or bad values raise ValueError."""
@@ -70,6 +71,7 @@ MEANINGS: dict[str, str] = {
     "cannot be closed at the gateway without a second person's review.",
     "repeat_referral_months": "The window, in months, for counting repeat referrals.",
     "post_exit_review_grace_days": "Days after a post-exit review falls due before it is overdue.",
+    "post_exit_review_early_days": "How many days before it falls due a post-exit review may be held.",
 }
 
 SOURCES: dict[str, str] = {
@@ -94,6 +96,8 @@ SOURCES: dict[str, str] = {
     "unconnected.",
     "repeat_referral_months": "Southport review 2025: the three referrals spanned about two years.",
     "post_exit_review_grace_days": "Channel duty guidance: reviews at 6 and 12 months after exit.",
+    "post_exit_review_early_days": "Channel duty guidance: reviews at 6 and 12 months after exit. A review held "
+    "on the day of exit would defeat the closure gate (F7, F8); two weeks allows a panel date just before.",
 }
 
 DEFAULT_POLICY = SafeguardPolicy()

@@ -137,6 +137,7 @@ class PanelMeetingForm(GovukForm):
         super().__init__(*args, **kwargs)
         chairs = [u.pk for u in User.objects.filter(agency=agency, is_active=True) if u.has_role(Role.PANEL_CHAIR)]
         self.fields["chair"].queryset = User.objects.filter(pk__in=chairs)  # type: ignore[attr-defined]
+        self.fields["chair"].label_from_instance = lambda u: u.display_name  # type: ignore[attr-defined]
 
 
 class AgendaForm(GovukForm):

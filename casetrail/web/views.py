@@ -80,7 +80,9 @@ def referrer_news(case: Any) -> str:
     if case.stage in (Stage.AWAITING_CONSENT, Stage.SUPPORT):
         return REFERRER_NEWS["adopted"]
     if case.stage == Stage.CLOSED:
-        return REFERRER_NEWS.get(case.outcome, REFERRER_NEWS["closed"])
+        # A case closed after its post-exit reviews keeps the outcome "exited"; the reviews are done.
+        outcome = "closed" if case.outcome == "exited" else case.outcome
+        return REFERRER_NEWS.get(outcome, REFERRER_NEWS["closed"])
     return REFERRER_NEWS.get(case.stage, REFERRER_NEWS["gateway"])
 
 

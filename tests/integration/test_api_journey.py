@@ -12,9 +12,10 @@ from django.test import Client
 from casetrail.audit.models import AccessLogEntry, Event
 from casetrail.cases.models import Case, Decision
 from casetrail.core import frameworks
+from casetrail.core.dates import add_months
 from casetrail.referrals.models import Referral
 
-from .conftest import World
+from .conftest import World, frozen_at, moment
 
 TODAY = date.today()
 
@@ -160,12 +161,20 @@ def test_a_person_goes_from_referral_to_closure_through_the_api(api: Api, world:
     assert refused.status_code == 409
     assert refused.json()["unmet"][0]["code"] == "closure.post_exit_reviews_missing"
 
+    early = api.call("post", "police", f"/cases/{case_id}/post-exit-reviews", {
+        "months": 6, "held_on": TODAY.isoformat(), "outcome": "no_concerns",
+        "notes": "No further concerns from police or partners."})
+    assert early.status_code == 422 and "cannot be held before" in early.json()["errors"]["held_on"][0]
     for months in (6, 12):
-        _ok(api.call("post", "police", f"/cases/{case_id}/post-exit-reviews", {
-            "months": months, "held_on": TODAY.isoformat(), "outcome": "no_concerns",
-            "notes": "No further concerns from police or partners."}), 201)
-    case = _ok(api.call("post", "coordinator", f"/cases/{case_id}/close", {
-        "closed_on": TODAY.isoformat(), "rationale": "Both post-exit reviews found no concerns."}))
+        due = add_months(TODAY, months)
+        with frozen_at(moment(due)):
+            _ok(api.call("post", "police", f"/cases/{case_id}/post-exit-reviews", {
+                "months": months, "held_on": due.isoformat(), "outcome": "no_concerns",
+                "notes": "No further concerns from police or partners."}), 201)
+    closed_on = add_months(TODAY, 12)
+    with frozen_at(moment(closed_on)):
+        case = _ok(api.call("post", "coordinator", f"/cases/{case_id}/close", {
+            "closed_on": closed_on.isoformat(), "rationale": "Both post-exit reviews found no concerns."}))
     assert case["stage"] == "closed"
 
     decisions = Decision.objects.filter(case_id=case_id)

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from casetrail.cases import services
 from casetrail.cases.models import Case, HandOver, InformationRequest, Session, SupportAction
+from casetrail.core.dates import add_months
 from casetrail.core.errors import DomainError
 
-from .conftest import World, case_in_support
+from .conftest import World, case_in_support, frozen_at, moment
 
 TODAY = date.today()
 WHY = "Recorded for the property test, with enough words."
@@ -68,14 +69,18 @@ def _do(name: str, world: World, case: Case) -> None:
             services.case_exit(user=u["chair"], case=case, expected_version=None, exited_on=TODAY, rationale=WHY,
                                residual_concerns="", onward_support="", attendees=["Chair, LA", "Officer, CTP"])
         case "review_6" | "review_12":
-            services.post_exit_review_record(user=u["police"], case=case, expected_version=None,
-                                             months=int(name.split("_")[1]), held_on=TODAY, outcome="no_concerns",
-                                             notes=WHY)
+            # Reviews happen when they fall due: the clock moves on to that day.
+            months = int(name.split("_")[1])
+            due = add_months(case.exited_on, months) if case.exited_on else TODAY
+            with frozen_at(moment(due)):
+                services.post_exit_review_record(user=u["police"], case=case, expected_version=None,
+                                                 months=months, held_on=due, outcome="no_concerns", notes=WHY)
         case "close":
             # Whoever owns the case closes it (a hand-over may have moved it to another council).
             closer = case.owner_user if case.owner_user.has_role("channel_coordinator") else u["coordinator"]
-            services.case_close(user=closer, case=case, expected_version=None, closed_on=TODAY,
-                                rationale=WHY)
+            day = add_months(case.exited_on, 12) if case.exited_on else TODAY
+            with frozen_at(moment(day)):
+                services.case_close(user=closer, case=case, expected_version=None, closed_on=day, rationale=WHY)
         case "offer_case":
             services.handover_offer(user=u["coordinator"], case=case, target_type="case", target_id=case.pk,
                                     to_user=u["other_coordinator"], reason=WHY)

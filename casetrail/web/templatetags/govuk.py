@@ -183,3 +183,10 @@ def govuk_messages(messages: Any) -> str:
     if not banners:
         return ""
     return render_to_string("govuk/messages.html", {"banners": banners})
+
+
+@register.filter
+def code_label(value: Any) -> str:
+    """A stored code as words: "refer_to_panel" becomes "Refer to panel"."""
+    text = str(value or "").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
