@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -128,6 +128,12 @@ def _notices(case: Case) -> tuple[core.NoticeRec, ...]:
     return tuple(core.NoticeRec(int(m.data.get("decision_id", 0)), _day(m.sent_at)) for m in sent)
 
 
+def _linked_on(events: list[Any]) -> date | None:
+    """The day someone last linked this case's referral to an earlier person, if ever."""
+    links = [e for e in events if e.kind == "person.linked"]
+    return _day(links[-1].recorded_at) if links else None
+
+
 def case_record(case: Case) -> core.CaseRecord:
     """Everything the safeguards read about the case, each fact with the day it was recorded."""
     events = list(case.events.order_by("recorded_at", "id"))
@@ -178,6 +184,7 @@ def case_record(case: Case) -> core.CaseRecord:
             for e in events if e.kind != "case.state"
         ),
         earlier_referrals=earlier,
+        history_known_on=_linked_on(events),
         holds=tuple(core.HoldRec(h.get_reason_kind_display() + ": " + h.reason, h.placed_on, h.lifted_on)
                     for h in case.holds.all()),
         owner_active=case.owner_user.is_active,
@@ -229,6 +236,11 @@ def findings_for(user: User, *, as_of: date | None = None) -> list[tuple[Case, c
 # ---------------------------------------------------------------- telling people
 
 
+def notify_candidates(day: date) -> Any:
+    """Open cases, and those closed lately: an override at closure, say, must still be told."""
+    return Case.objects.filter(~Q(stage=Stage.CLOSED) | Q(closed_on__gte=day - timedelta(days=31)))
+
+
 def findings_notify(*, as_of: date | None = None, cases: Any = None) -> int:
     """Queue one message per finding per person told of it; already queued ones are skipped.
 
@@ -238,7 +250,7 @@ def findings_notify(*, as_of: date | None = None, cases: Any = None) -> int:
 
     day = as_of or clock.today()
     queued = 0
-    candidates = cases if cases is not None else Case.objects.exclude(stage=Stage.CLOSED)
+    candidates = cases if cases is not None else notify_candidates(day)
     users: dict[int, User] = {}
     for case in candidates.select_related("referral", "owner_user"):
         for finding in case_findings(case, as_of=as_of):
@@ -257,8 +269,7 @@ def findings_notify(*, as_of: date | None = None, cases: Any = None) -> int:
                         f"Open the case to see what is needed: {case_link(case)}")
                 _, created = message_queue(case=case, recipient=user, kind=kind,
                                            dedupe_key=f"{kind}:{finding.key}:{user_id}", subject=subject,
-                                           body=body, data={"finding_key": finding.key, "rule": finding.rule},
-                                           occurred_on=finding.since)
+                                           body=body, data={"finding_key": finding.key, "rule": finding.rule})
                 queued += created
     return queued
 

@@ -141,7 +141,8 @@ def _move(case: Case, action: Action, facts: CaseFacts, gates: Sequence[Unmet] =
         event_record(kind="gate.overridden", subject=case, case=case,
                      summary=f"'{action.value.replace('_', ' ').capitalize()}' went ahead as in the old process.",
                      data={"action": action.value, "rules": [u.code for u in refused],
-                           "unmet": " ".join(u.message for u in refused)})
+                           "unmet": " ".join(u.message for u in refused),
+                           "unmet_list": [{"code": u.code, "message": u.message, "who": u.who} for u in refused]})
     case.stage = TRANSITIONS[action].target.value
     _save(case, stage=case.stage, **fields)
 

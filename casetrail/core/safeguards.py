@@ -287,6 +287,8 @@ class CaseRecord:
     handovers: tuple[HandOverRec, ...] = ()
     events: tuple[EventRec, ...] = ()
     earlier_referrals: tuple[date, ...] = ()
+    # The day a person confirmed this referral is someone already known (None: known at intake).
+    history_known_on: date | None = None
     holds: tuple[HoldRec, ...] = ()
     owner_active: bool = True
 
@@ -368,7 +370,8 @@ class CaseRecord:
             reviews=_known(self.reviews, day),
             handovers=handovers,
             events=_known(self.events, day),
-            earlier_referrals=tuple(d for d in self.earlier_referrals if d <= day),
+            earlier_referrals=tuple(d for d in self.earlier_referrals if d <= day)
+            if self.history_known_on is None or self.history_known_on <= day else (),
             holds=holds,
         )
 
@@ -685,7 +688,7 @@ def _ownership_findings(record: CaseRecord, today: date, policy: SafeguardPolicy
                 "A tasking's provider is no longer active: hand the tasking to another approved provider.",
                 COORDINATOR, t.recorded_on, Severity.OVERDUE, _ids(record.owner_user_id)))
     for h in record.handovers:
-        if h.responded_recorded_on is not None:
+        if h.responded_recorded_on is not None or record.stage == "closed":
             continue
         due = add_working_days(h.offered_on, policy.handover_response_working_days)
         if today > due:
@@ -706,8 +709,12 @@ def _late_records(record: CaseRecord, today: date, policy: SafeguardPolicy) -> l
             f"{(e.recorded_on - e.on).days} days later.", "Nobody: shown on the chronology",
             e.recorded_on, Severity.INFO)
         for e in record.events
-        if (e.recorded_on - e.on).days > policy.late_record_days
+        if (e.recorded_on - e.on).days > policy.late_record_days and not e.kind.startswith(SYSTEM_EVENTS)
     ]
+
+
+# Events the system writes about itself (messages, stage bookkeeping): never "late records".
+SYSTEM_EVENTS = ("notification.", "case.state", "gate.overridden")
 
 
 def post_exit_reviews_owed(record: CaseRecord, policy: SafeguardPolicy) -> dict[int, date]:
@@ -752,7 +759,7 @@ def _repeat_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -
     return [Finding(
         "referral.repeat", f"referral.repeat:{record.case_id}", record.case_id,
         f"This person has {count} earlier referral{'s' if count > 1 else ''} ({dates}): read them before deciding.",
-        "Whoever handles this referral", record.referred_on, Severity.INFO, ())]
+        "Whoever handles this referral", record.history_known_on or record.referred_on, Severity.INFO, ())]
 
 
 def _hold_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:

@@ -271,7 +271,7 @@ class Runner:
         safeguards show someone something they have not been told yet (worked out from the same
         records and rules, which is quick); on the other days it would queue nothing.
         """
-        from casetrail.cases.safeguards import case_record, findings_notify
+        from casetrail.cases.safeguards import case_record, findings_notify, notify_candidates
         from casetrail.core.safeguards import findings
         from casetrail.notifications.services import outbox_deliver, outbox_due
 
@@ -280,7 +280,7 @@ class Runner:
         backend = _ReplayBackend()
         while day <= through:
             if self.records is None:
-                self.records = [case_record(c) for c in Case.objects.exclude(stage="closed")
+                self.records = [case_record(c) for c in notify_candidates(day)
                                 .select_related("referral", "owner_user", "person")]
             wanted = {(kind, f.key, user_id)
                       for record in self.records

@@ -263,3 +263,22 @@ def test_policy_overrides_are_checked() -> None:
     assert DEFAULT_POLICY.with_overrides({"minimum_support_days": None}).minimum_support_days is None
     described = {row[0]: row for row in DEFAULT_POLICY.describe()}
     assert described["minimum_support_days"][2] is None and "F7" in described["minimum_support_days"][4]
+
+
+def test_earlier_referrals_count_only_from_the_day_someone_linked_them() -> None:
+    record = supported(earlier_referrals=(d(-300),), history_known_on=d(40))
+    assert "referral.repeat" not in rules_of(s.findings(record.as_of(d(39)), today=d(39), policy=DEFAULT_POLICY))
+    found = [f for f in s.findings(record.as_of(d(40)), today=d(40), policy=DEFAULT_POLICY)
+             if f.rule == "referral.repeat"]
+    assert found and found[0].since == d(40)
+
+
+def test_the_systems_own_bookkeeping_is_never_a_late_record() -> None:
+    queued = s.EventRec(1, "notification.queued", "Message queued", d(10), d(30))
+    assert "record.late" not in rules_of(s.findings(supported(events=(queued,)), today=d(30), policy=DEFAULT_POLICY))
+
+
+def test_a_closed_case_has_no_unanswered_handover_to_chase() -> None:
+    closed = supported(states=supported().states + (s.StateRec(d(50), "closed", OWNER, 2),),
+                       handovers=(s.HandOverRec(5, "case", d(20), OWNER, 77),))
+    assert "handover.unanswered" not in rules_of(s.findings(closed, today=d(60), policy=DEFAULT_POLICY))
