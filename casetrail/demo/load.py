@@ -25,6 +25,7 @@ from casetrail.core.lifecycle import Stage
 from casetrail.core.referrals import ReferralInput
 from casetrail.core.roles import AgencyKind, Role
 from casetrail.demo.people import PersonGenerator, SyntheticPerson, misspelt
+from casetrail.notifications.services import outbox_deliver
 from casetrail.providers.services import provider_organisation_save, provider_worker_save
 from casetrail.referrals.services import referral_submit
 
@@ -321,6 +322,13 @@ REVIEW_NOTES = {
 POST_EXIT_NOTES = "Police, school and health report no further concerns since the person exited Channel support."
 
 
+class _DemoPostOffice:
+    """A notifications backend that sends nothing and reports every message as delivered."""
+
+    def send(self, message: Any) -> str:
+        return f"demo-{message.pk}"
+
+
 def at(day: date) -> Any:
     """Run services as if it were 10:00 on that day in London."""
     return frozen_at(datetime.combine(day, WORKING_HOUR, tzinfo=LONDON))
@@ -464,12 +472,18 @@ class Demo:
             self.world()
         bar = tqdm(total=len(self.journeys), desc="Building the demo", unit="person", disable=not progress)
         with bar:
+            previous: date | None = None
             for day, _, j, run in self.steps:
+                if previous is not None and day != previous:
+                    self.post(previous)
+                previous = day
                 with at(day):
                     run()
                 j.steps_left -= 1
                 if j.steps_left == 0:
                     bar.update(1)
+            if previous is not None:
+                self.post(previous)
         counts = dict(Case.objects.order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
         return DemoSummary(
             stages={stage.value: counts.get(stage.value, 0) for stage in Stage},
@@ -477,6 +491,15 @@ class Demo:
             people=len(self.journeys),
             referrals=sum(counts.values()),
         )
+
+    def post(self, day: date) -> None:
+        """The day's messages go out that evening, as the worker would have sent them (to nobody
+        real: the demo's post office only notes them as sent)."""
+        with frozen_at(datetime.combine(day, time(17), tzinfo=LONDON)):
+            while True:
+                report = outbox_deliver(backend=_DemoPostOffice())
+                if not report.sent or not report.remaining:
+                    break
 
     def world(self) -> None:
         police = None

@@ -182,3 +182,15 @@ def test_issue_api_token_prints_the_key_once_and_stores_only_its_hash() -> None:
     with pytest.raises(CommandError) as refused:
         call_command("issue_api_token", "--username", "nobody", "--name", "x")
     assert refused.value.returncode == 2
+
+
+def test_the_demo_told_its_referrers_on_time_so_no_false_alarms(demo: DemoSummary) -> None:
+    """Messages went out the evening they were queued, as a running worker would have sent them."""
+    from casetrail.cases.models import Case
+    from casetrail.cases.safeguards import case_findings
+    from casetrail.notifications.models import Message
+
+    assert Message.objects.filter(kind="referrer_outcome").exists()
+    assert not Message.objects.exclude(status="sent").filter(kind="referrer_outcome").exists()
+    late = [(c.reference, f.key) for c in Case.objects.all() for f in case_findings(c) if f.rule == "referrer.not_told"]
+    assert late == []
