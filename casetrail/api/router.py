@@ -625,3 +625,71 @@ def providers(request: HttpRequest) -> Any:
                           "approved_today": w.is_approved_on(date.today())}
                          for w in p.workers.select_related("user")]}
             for p in ProviderOrganisation.objects.select_related("agency")]
+
+
+# ---------------------------------------------------------------- person matching
+
+
+def _match_out(m: Any) -> dict[str, Any]:
+    return {"person_reference": m.person.reference, "match_probability": m.probability,
+            "match_weight": m.best.match_weight,
+            "evidence": [{"field": e.field, "level": e.level, "agrees": e.agrees, "weight": e.weight}
+                         for e in m.best.evidence],
+            "referrals": len(m.referrals),
+            "cases": [{"case_id": c.pk, "case_reference": c.reference, "stage": c.stage} for c in m.visible_cases],
+            "hidden_cases": m.hidden_cases, "rejected": m.rejected is not None}
+
+
+@api.post("/people/match", response={200: s.MatchesOut, **ERRORS}, tags=["people"])
+def match_people(request: HttpRequest, payload: s.IdentityIn) -> Any:
+    """A would-be referral's identity in; the earlier people it may be, with scores and evidence, out."""
+    from casetrail.audit.services import access_log
+    from casetrail.people.linkage.records import Identity
+    from casetrail.people.matching import person_matches
+
+    user = _user(request)
+    require(user, Permission.SEARCH)
+    errors: dict[str, list[str]] = {}
+    if not (payload.given_names.strip() or payload.family_name.strip() or payload.date_of_birth.strip()):
+        errors[""] = ["Give at least a name or a date of birth"]
+    if payload.date_of_birth.strip():
+        try:
+            PartialDate.from_iso(payload.date_of_birth.strip())
+        except ValueError:
+            errors["date_of_birth"] = ["Enter the date of birth as YYYY, YYYY-MM or YYYY-MM-DD"]
+    if errors:
+        raise InvalidInput(errors)
+    identity = Identity(record_id="query", given_names=payload.given_names, family_name=payload.family_name,
+                        other_names=tuple(payload.other_names), date_of_birth=payload.date_of_birth.strip(),
+                        sex=payload.sex, postcode=payload.postcode, address=payload.address, school=payload.school)
+    matches = person_matches(user=user, identity=identity)
+    for m in matches:
+        access_log(user=user, operation="consultation", subject=m.person, person=m.person, channel="api",
+                   justification="Identity check before or during a referral")
+    return {"matches": [_match_out(m) for m in matches]}
+
+
+@api.get("/cases/{case_id}/matches", response={200: s.MatchesOut, **ERRORS}, tags=["people"])
+def case_matches(request: HttpRequest, case_id: int) -> Any:
+    """Earlier people this case's referral may be, for those who may link them."""
+    case = _case(request, case_id)
+    require(_user(request), Permission.LINK_PERSON, case)
+    return {"matches": [_match_out(m) for m in selectors.case_matches(user=_user(request), case=case,
+                                                                      channel="api")]}
+
+
+@api.post("/cases/{case_id}/matches/reject", response={201: s.CaseOut, **ERRORS}, tags=["people"])
+def reject_match(request: HttpRequest, case_id: int, payload: s.RejectMatchIn) -> Any:
+    case = _case(request, case_id)
+    person = Person.objects.filter(reference=payload.person_reference.strip().upper()).first()
+    if person is None:
+        raise InvalidInput.single("person_reference", "There is no person with that reference")
+    services.match_reject(user=_user(request), case=case, person=person, rationale=payload.rationale)
+    return 201, _fresh(case)
+
+
+@api.post("/cases/{case_id}/unlink-person", response={200: s.CaseOut, **ERRORS}, tags=["people"])
+def unlink_person(request: HttpRequest, case_id: int, payload: s.UnlinkIn) -> Any:
+    case = _case(request, case_id)
+    services.person_link_undo(user=_user(request), case=case, rationale=payload.rationale)
+    return _fresh(case)

@@ -474,3 +474,51 @@ class FrameworkOut(Schema):
     in_use_from: date
     superseded_on: date | None
     dimensions: list[FrameworkDimensionOut]
+
+
+class IdentityIn(Schema):
+    given_names: str = ""
+    family_name: str = ""
+    other_names: list[str] = []
+    date_of_birth: str = ""
+    sex: Literal["male", "female", ""] = ""
+    postcode: str = ""
+    address: str = ""
+    school: str = ""
+
+
+class EvidenceOut(Schema):
+    field: str
+    level: str
+    agrees: bool | None
+    weight: float
+
+
+class MatchCaseOut(Schema):
+    case_id: int
+    case_reference: str
+    stage: str
+
+
+class MatchOut(Schema):
+    person_reference: str
+    match_probability: float
+    match_weight: float
+    evidence: list[EvidenceOut]
+    referrals: int
+    cases: list[MatchCaseOut]
+    hidden_cases: int
+    rejected: bool = False
+
+
+class MatchesOut(Schema):
+    matches: list[MatchOut]
+
+
+class RejectMatchIn(Schema):
+    person_reference: str
+    rationale: str
+
+
+class UnlinkIn(Schema):
+    rationale: str

@@ -248,3 +248,23 @@ def person_history(*, user: User, person: Person) -> list[Case]:
 
 def latest_assessment(case: Case) -> Assessment | None:
     return case.assessments.filter(status=Assessment.Status.SUBMITTED).order_by("-submitted_at").first()
+
+
+def case_matches(*, user: User, case: Case, channel: str = "web") -> list[Any]:
+    """Earlier people this case's referral may be, with their evidence and the histories this
+    user may see; each suggestion looked at is logged as a consultation of that person."""
+    from casetrail.cases.services import DecisionType
+    from casetrail.people.matching import identity_of, person_matches
+
+    if view_of(user, case) is not View.FULL:
+        raise NotFound("There is no case with that id that you can see.")
+    rejected = {d.details.get("person"): d for d in case.decisions.filter(type=DecisionType.MATCH_REJECTED)
+                .select_related("author")}
+    referral = case.referral
+    own = [r.pk for r in referral.person.referrals.all()]
+    matches = person_matches(user=user, identity=identity_of(referral), exclude_person=case.person,
+                             exclude_referrals=own, rejected=rejected)
+    for match in matches:
+        access_log(user=user, operation="consultation", subject=match.person, case=case, person=match.person,
+                   channel=channel, justification=f"Possible earlier record of the person referred in {case.reference}")
+    return matches

@@ -890,6 +890,64 @@ def case_link_person(*, user: User, case: Case, person: Person | None, rationale
     return decision
 
 
+@transaction.atomic
+def person_link_undo(*, user: User, case: Case, rationale: str) -> Decision:
+    """Undo a wrong link: the referral goes back to the person it was recorded as, and both
+    people's histories are as they were before the link."""
+    from casetrail.people.services import person_reindex
+
+    case, role = _begin(user, Permission.LINK_PERSON, case, None)
+    link = case.decisions.filter(type=DecisionType.PERSON_LINK).order_by("-recorded_at", "-pk").first()
+    undone = link is not None and case.decisions.filter(type=DecisionType.PERSON_UNLINK,
+                                                        supersedes=link).exists()
+    _errors(
+        person=["This case's referral has not been linked to an earlier person"] if link is None or undone else [],
+        rationale=rationale_errors(rationale),
+    )
+    assert link is not None
+    original = Person.objects.get(pk=link.details["from_person"])
+    linked = case.person
+    referral = case.referral
+    decision = Decision.objects.create(
+        case=case, type=DecisionType.PERSON_UNLINK, outcome="unlinked", rationale=rationale.strip(), author=user,
+        author_role=role, author_agency_id=user.agency_id, occurred_at=clock.now(), recorded_at=clock.now(),
+        details={"from_person": linked.pk, "to_person": original.pk, "from_reference": linked.reference,
+                 "to_reference": original.reference},
+        supersedes=link,
+    )
+    type(referral).objects.filter(pk=referral.pk).update(person=original)
+    if original.merged_into_id == linked.pk:
+        Person.objects.filter(pk=original.pk).update(merged_into=None)
+    _save(case, person=original)
+    person_reindex(person=linked)
+    person_reindex(person=Person.objects.get(pk=original.pk))
+    _event(case, "person.unlinked", decision, user, role, None,
+           f"Link of referral {referral.reference} to person {linked.reference} undone",
+           from_person=linked.pk, to_person=original.pk)
+    access_log(user=user, operation="alteration", subject=original, case=case, person=original,
+               justification=rationale.strip())
+    return decision
+
+
+@transaction.atomic
+def match_reject(*, user: User, case: Case, person: Person | None, rationale: str) -> Decision:
+    """Record that a suggested earlier person is not the person referred, with the reason."""
+    case, role = _begin(user, Permission.LINK_PERSON, case, None)
+    _errors(
+        person=["Select the suggested person"] if person is None else
+        (["This case is linked to that person; undo the link instead"] if person.pk == case.person_id else []),
+        rationale=rationale_errors(rationale),
+    )
+    assert person is not None
+    decision = _decide(case, type=DecisionType.MATCH_REJECTED, outcome="not the same person", rationale=rationale,
+                       user=user, role=role, on=clock.today(),
+                       details={"person": person.pk, "person_reference": person.reference})
+    _save(case)
+    _event(case, "person.match_rejected", decision, user, role, None,
+           f"Suggested person {person.reference} judged not the same person", person=person.pk)
+    return decision
+
+
 HANDOVER_TARGETS = {
     "case": Case,
     "support_action": SupportAction,

@@ -26,6 +26,8 @@ class DecisionType(StrEnum):
     POST_EXIT_REVIEW = "post_exit_review"
     CLOSURE = "closure"
     PERSON_LINK = "person_link"
+    PERSON_UNLINK = "person_unlink"
+    MATCH_REJECTED = "match_rejected"
     HANDOVER = "handover"
     GATEWAY_SECOND_REVIEW = "gateway_second_review"
     VULNERABILITY_WAIVER = "vulnerability_waiver"

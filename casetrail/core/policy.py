@@ -144,6 +144,7 @@ class Permission(StrEnum):
     ADD_NOTE = "add_note"
     HOLD_FROM_DISPOSAL = "hold_from_disposal"
     VIEW_POLICY = "view_policy"
+    REVIEW_DUPLICATES = "review_duplicates"
 
 
 PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
@@ -181,6 +182,7 @@ PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
         {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}
     ),
     Permission.VIEW_POLICY: frozenset(Role),
+    Permission.REVIEW_DUPLICATES: frozenset({Role.ADMINISTRATOR, Role.POLICE_OFFICER}),
     Permission.SEARCH: frozenset(
         {
             Role.POLICE_OFFICER,

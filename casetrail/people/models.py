@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from casetrail.core.dates import PartialDate
@@ -43,3 +44,27 @@ class SearchKey(models.Model):
     class Meta:
         indexes = [models.Index(fields=["kind", "value"])]
         constraints = [models.UniqueConstraint(fields=["person", "kind", "value"], name="search_key_unique")]
+
+
+class DuplicateCandidate(models.Model):
+    """Two person records the batch linkage run thinks may be one person, for review."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "To review"
+        DISMISSED = "dismissed", "Different people"
+        LINKED = "linked", "Linked as one person"
+
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    match_probability = models.FloatField()
+    evidence = models.JSONField(default=list)  # [{field, level, agrees, weight}, ...]
+    found_at = models.DateTimeField()
+    model_trained_at = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-match_probability", "pk"]
+        constraints = [models.UniqueConstraint(fields=["person_a", "person_b"], name="duplicate_pair_unique")]

@@ -333,6 +333,26 @@ class LinkPersonForm(GovukForm):
                            hint="Say which details match, for example date of birth, address and school.")
 
 
+class RejectMatchForm(GovukForm):
+    person_reference = forms.CharField(label="Suggested person's reference", widget=forms.TextInput(attrs={"width": 10}))
+    rationale = _rationale("Why this is not the same person",
+                           hint="Say which details differ, for example a twin with another first name, or a "
+                                "different date of birth confirmed with the school.")
+
+
+class UnlinkPersonForm(GovukForm):
+    rationale = _rationale("Why the link was wrong",
+                           hint="Both people's histories are restored as they were before the link.")
+
+
+class DuplicateReviewForm(GovukForm):
+    same = forms.TypedChoiceField(label="Are these the same person?", widget=forms.RadioSelect,
+                                  coerce=lambda v: v == "yes", choices=[("yes", "Yes, link them as one person"),
+                                                                        ("no", "No, they are different people")])
+    reason = _rationale("Your reasons", hint="Say which details settle it, for example a date of birth confirmed "
+                                            "with the school.")
+
+
 class HandOverForm(GovukForm):
     target = forms.ChoiceField(label="What to hand over", widget=forms.RadioSelect, choices=[])
     to_user = forms.ModelChoiceField(label="Hand over to", queryset=User.objects.none(), empty_label="Select a person")

@@ -56,6 +56,21 @@ def _handover(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
                                    target_id=int(target_id), to_user=data["to_user"], reason=data["reason"])
 
 
+def _suggested_person(request: HttpRequest, reference: str) -> Person:
+    from casetrail.core.errors import InvalidInput
+
+    person = Person.objects.filter(reference=reference.strip().upper()).first()
+    if person is None:
+        raise InvalidInput.single("person_reference", "There is no person with that reference")
+    return person
+
+
+def _reject(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
+    return services.match_reject(user=request.user, case=case,  # type: ignore[arg-type]
+                                 person=_suggested_person(request, data["person_reference"]),
+                                 rationale=data["rationale"])
+
+
 def _link(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
     from casetrail.cases.selectors import person_history
     from casetrail.core.errors import InvalidInput
@@ -136,6 +151,7 @@ STEPS: dict[str, Step] = {
         title="Link to an earlier person record", form_class=f.LinkPersonForm, permission=Permission.LINK_PERSON,
         success="Linked: the person's earlier referrals and cases now show on this case",
         intro="Use this when the person referred is someone already known, perhaps under another spelling.",
+        initial=lambda r, c: {"person_reference": r.GET.get("person", "")[:20]},
         perform=_link),
     "handover": Step(
         title="Hand over ownership", form_class=f.HandOverForm, permission=Permission.OFFER_HANDOVER,
@@ -144,6 +160,17 @@ STEPS: dict[str, Step] = {
 }
 
 STEPS.update({
+    "reject-match": Step(
+        title="Not the same person", form_class=f.RejectMatchForm, permission=Permission.LINK_PERSON,
+        success="Recorded: the suggestion stays on the case, marked as not the same person",
+        intro="A suggested match is a possibility, not a fact. Record why this one is a different person.",
+        initial=lambda r, c: {"person_reference": r.GET.get("person", "")[:20]},
+        perform=_reject),
+    "unlink-person": Step(
+        title="Undo the link to an earlier person", form_class=f.UnlinkPersonForm,
+        permission=Permission.LINK_PERSON, success="Link undone: both people's histories are as they were",
+        warning="The referral goes back to the person it was recorded as.",
+        perform=lambda r, c, d: services.person_link_undo(user=r.user, case=c, **d)),
     "second-review": Step(
         title="Second officer's review of closing a repeat referral", caption="Police Prevent officer",
         form_class=f.GatewaySecondReviewForm, permission=Permission.GATEWAY_DECIDE,
@@ -190,6 +217,8 @@ STEP_STAGES: dict[str, tuple[str, ...]] = {
     "link-person": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
     "handover": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
     "second-review": ("gateway",),
+    "reject-match": (),
+    "unlink-person": (),
     "consult-referrer": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
     "note": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
     "waive-vulnerability": ("support",),

@@ -86,6 +86,17 @@ def referrer_news(case: Any) -> str:
     return REFERRER_NEWS.get(case.stage, REFERRER_NEWS["gateway"])
 
 
+def _matches(request: HttpRequest, case: Any) -> dict[str, Any]:
+    """Suggested earlier records of the person, for those who may link them, and the link to undo."""
+    if not allowed(request.user, Permission.LINK_PERSON, case):  # type: ignore[arg-type]
+        return {}
+    link = case.decisions.filter(type="person_link").order_by("-recorded_at", "-pk").first()
+    if link is not None and case.decisions.filter(type="person_unlink", supersedes=link).exists():
+        link = None
+    matches = selectors.case_matches(user=request.user, case=case) if case.stage != Stage.CLOSED else []  # type: ignore[arg-type]
+    return {"matches": matches, "can_link": True, "active_link": link}
+
+
 def _as_of(request: HttpRequest) -> tuple[date | None, str]:
     """The optional ?as_of=YYYY-MM-DD asking what the findings were on a past date."""
     raw = request.GET.get("as_of", "").strip()
@@ -173,6 +184,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             can_assess=allowed(request.user, Permission.ASSESS, case)  # type: ignore[arg-type]
             and case.stage in (Stage.PANEL, Stage.AWAITING_CONSENT, Stage.SUPPORT),
             can_agenda=allowed(request.user, Permission.MANAGE_PANEL, case) and case.stage == Stage.PANEL,  # type: ignore[arg-type]
+            # MATCHES-PENDING
         )
         latest = selectors.latest_assessment(case)
         if latest is not None:
@@ -444,3 +456,52 @@ def safeguard_policy(request: HttpRequest) -> HttpResponse:
     rules = [{"id": r.id, "title": r.title, "blocks": r.blocks, "source": f"{r.source}: {SOURCE_TEXT[r.source]}"}
              for r in RULES.values()]
     return render(request, "safeguards/policy.html", {"settings": policy.describe(), "rules": rules})
+
+
+# ---------------------------------------------------------------- duplicate people
+
+
+def _duplicate_reviewer(request: HttpRequest) -> None:
+    if not allowed(request.user, Permission.REVIEW_DUPLICATES):  # type: ignore[arg-type]
+        raise PermissionDenied("Only administrators and police Prevent officers review possible duplicates.")
+
+
+@login_required
+def duplicate_list(request: HttpRequest) -> HttpResponse:
+    _duplicate_reviewer(request)
+    from casetrail.people.models import DuplicateCandidate
+
+    pairs = DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN).select_related(
+        "person_a", "person_b")[:200]
+    reviewed = DuplicateCandidate.objects.exclude(status=DuplicateCandidate.Status.OPEN).select_related(
+        "person_a", "person_b", "reviewed_by").order_by("-reviewed_at")[:50]
+    return render(request, "people/duplicates.html", {"pairs": pairs, "reviewed": reviewed})
+
+
+@login_required
+def duplicate_review(request: HttpRequest, pair_id: int) -> HttpResponse:
+    _duplicate_reviewer(request)
+    from casetrail.people.models import DuplicateCandidate
+    from casetrail.people.services import duplicate_dismiss, duplicate_link
+
+    pair = get_object_or_404(DuplicateCandidate.objects.select_related("person_a", "person_b"), pk=pair_id)
+    for person in (pair.person_a, pair.person_b):
+        access_log(user=request.user, operation="consultation", subject=person, person=person,
+                   justification="Review of a possible duplicate person")
+    from casetrail.web.case_forms import DuplicateReviewForm
+
+    form = DuplicateReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        act = duplicate_link if form.cleaned_data["same"] else duplicate_dismiss
+        try:
+            done = run_service(form, lambda: act(user=request.user, candidate=pair, reason=form.cleaned_data["reason"]))
+        except AccessDenied as denied:
+            form.add_error(None, f"{denied} Ask a police Prevent officer of the force that holds the cases.")
+            done = None
+        if done is not None:
+            messages.success(request, "Linked as one person" if form.cleaned_data["same"] else
+                             "Recorded as different people")
+            return redirect("web:duplicate-list")
+    sides = [(p, list(p.referrals.order_by("submitted_at"))) for p in (pair.person_a, pair.person_b)]
+    return render(request, "people/duplicate_review.html", {"pair": pair, "form": form, "sides": sides},
+                  status=400 if form.errors else 200)

@@ -1,0 +1,159 @@
+"""The person index at work: every referral ever recorded is an identity record, and a new
+identity is matched against all of them by the linkage engine (casetrail/people/linkage).
+
+A match is a suggestion with its evidence until a person confirms it (DESIGN.md principle 6).
+The index lives in memory in each process; it adds referrals recorded since it last looked
+and rebuilds itself when a referral leaves the index (erasure).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from casetrail.people.linkage.index import Candidate, CandidateIndex
+from casetrail.people.linkage.model import LinkageModel
+from casetrail.people.linkage.records import Identity
+from casetrail.people.models import Person
+from casetrail.referrals.models import Referral
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "linkage_data" / "default_model.json"
+
+
+def model_path() -> Path:
+    """The trained model in use: the deployment's own once `linkage_train` has run, else the
+    default trained on the synthetic population and shipped with Casetrail."""
+    trained = Path(getattr(settings, "CASETRAIL_LINKAGE_MODEL", settings.VAR_DIR / "linkage" / "model.json"))
+    return trained if trained.exists() else DEFAULT_MODEL
+
+
+def identity_of(referral: Referral) -> Identity:
+    """A referral's identity attributes, as recorded on it."""
+    aliases = tuple(a.strip() for a in referral.other_names.replace(",", ";").split(";") if a.strip())
+    return Identity(
+        record_id=str(referral.pk), given_names=referral.given_names, family_name=referral.family_name,
+        other_names=aliases, date_of_birth=referral.date_of_birth, sex=referral.sex,
+        postcode=referral.postcode, address=referral.address, school=referral.school_or_workplace,
+    )
+
+
+class _Holder:
+    """One index per process, kept in step with the referrals table."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.index: CandidateIndex | None = None
+        self.model_file: Path | None = None
+        self.model_mtime = 0.0
+        self.last_id = 0
+        self.count = 0
+
+    def get(self) -> CandidateIndex:
+        with self.lock:
+            path = model_path()
+            mtime = path.stat().st_mtime
+            newest = Referral.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            count = Referral.objects.count()
+            stale = (self.index is None or path != self.model_file or mtime != self.model_mtime
+                     or newest < self.last_id or count < self.count)
+            if stale:
+                self.index = CandidateIndex.build(
+                    (identity_of(r) for r in Referral.objects.order_by("pk").iterator()), LinkageModel.load(path))
+                self.model_file, self.model_mtime = path, mtime
+            else:
+                assert self.index is not None
+                for referral in Referral.objects.filter(pk__gt=self.last_id).order_by("pk"):
+                    self.index.add(identity_of(referral))
+            self.last_id, self.count = newest, count
+            assert self.index is not None
+            return self.index
+
+    def forget(self) -> None:
+        with self.lock:
+            self.index = None
+
+
+_HOLDER = _Holder()
+
+
+def candidate_index() -> CandidateIndex:
+    return _HOLDER.get()
+
+
+def forget_index() -> None:
+    """Drop this process's index (after an erasure, or in tests)."""
+    _HOLDER.forget()
+
+
+@dataclass
+class PersonMatch:
+    """One earlier person the identity may be, with the best-scoring of their recorded identities."""
+
+    person: Person
+    probability: float
+    best: Candidate
+    referrals: list[Referral] = field(default_factory=list)
+    visible_cases: list[Any] = field(default_factory=list)
+    hidden_cases: int = 0
+    rejected: Any = None  # the decision that said "not the same person", if any
+
+    @property
+    def percent(self) -> str:
+        return f"{self.probability * 100:.1f}%" if self.probability < 0.999 else "over 99.9%"
+
+
+def _current(person: Person) -> Person:
+    seen = set()
+    while person.merged_into_id and person.pk not in seen:
+        seen.add(person.pk)
+        person = person.merged_into  # type: ignore[assignment]
+    return person
+
+
+def match_identity(identity: Identity, *, exclude_referrals: Iterable[int] = (), limit: int = 10,
+                   min_probability: float = 0.05) -> list[Candidate]:
+    """Candidate identity records for `identity`, best first; never raises on odd input."""
+    excluded = {str(pk) for pk in exclude_referrals}
+    found = candidate_index().candidates(identity, limit=limit + len(excluded), min_probability=min_probability)
+    return [c for c in found if c.record_id not in excluded][:limit]
+
+
+def person_matches(*, user: Any, identity: Identity, exclude_person: Person | None = None,
+                   exclude_referrals: Iterable[int] = (), limit: int = 5,
+                   rejected: dict[int, Any] | None = None) -> list[PersonMatch]:
+    """The earlier people this identity may be, grouped from their identity records, best first,
+    each with the cases this user may see (the rest only counted)."""
+    from casetrail.cases.access import visible_cases
+
+    candidates = match_identity(identity, exclude_referrals=exclude_referrals, limit=limit * 4)
+    referrals = Referral.objects.in_bulk([int(c.record_id) for c in candidates])
+    visible = visible_cases(user)
+    by_person: dict[int, PersonMatch] = {}
+    for candidate in candidates:
+        referral = referrals.get(int(candidate.record_id))
+        if referral is None:
+            continue
+        person = _current(referral.person)
+        if exclude_person is not None and person.pk == _current(exclude_person).pk:
+            continue
+        match = by_person.get(person.pk)
+        if match is None:
+            match = by_person[person.pk] = PersonMatch(person, candidate.match_probability, candidate)
+        elif candidate.match_probability > match.probability:
+            match.probability, match.best = candidate.match_probability, candidate
+    matches = sorted(by_person.values(), key=lambda m: -m.probability)[:limit]
+    for match in matches:
+        people = [match.person.pk, *match.person.merged_records.values_list("pk", flat=True)]
+        match.referrals = list(Referral.objects.filter(person_id__in=people).order_by("submitted_at"))
+        cases = [r.case for r in match.referrals if hasattr(r, "case")]
+        seen = set(visible.filter(pk__in=[c.pk for c in cases]).values_list("pk", flat=True))
+        match.visible_cases = [c for c in cases if c.pk in seen]
+        match.hidden_cases = len(cases) - len(match.visible_cases)
+        if rejected:
+            match.rejected = rejected.get(match.person.pk)
+    return matches
