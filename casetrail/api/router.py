@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, NinjaAPI
+from ninja import Header, NinjaAPI, Status
 from ninja.errors import AuthenticationError, ValidationError
 
 from casetrail import clock
@@ -208,7 +208,7 @@ def create_referral(request: HttpRequest, payload: s.ReferralIn,
     body = {"reference": referral.reference, "case_reference": referral.case.reference,
             "case_id": referral.case.pk, "submitted_at": referral.submitted_at,
             "status": referral.case.get_stage_display()}
-    return (201 if created else 200), body
+    return Status(201 if created else 200, body)
 
 
 @api.get("/referrals/mine", response={200: list[s.ReferralStatusOut], **ERRORS}, tags=["referrals"])
@@ -309,7 +309,7 @@ def search(request: HttpRequest, q: str) -> Any:
 def create_meeting(request: HttpRequest, payload: s.MeetingIn) -> Any:
     meeting = services.panel_meeting_create(user=_user(request), meets_on=payload.meets_on,
                                             chair=_optional_user(payload.chair_id), location=payload.location)
-    return 201, _meeting_out(meeting)
+    return Status(201, _meeting_out(meeting))
 
 
 def _meeting_out(m: PanelMeeting) -> dict[str, Any]:
@@ -335,7 +335,7 @@ def request_information(request: HttpRequest, case_id: int, payload: s.Informati
     item = services.information_request_create(
         user=_user(request), case=case, to_agency=Agency.objects.filter(pk=payload.to_agency_id).first(),
         question=payload.question, requested_on=payload.requested_on)
-    return 201, _request_out(item)
+    return Status(201, _request_out(item))
 
 
 def _request_out(r: InformationRequest) -> dict[str, Any]:
@@ -365,7 +365,7 @@ def panel_decision(request: HttpRequest, case_id: int, payload: s.PanelDecisionI
 @api.post("/cases/{case_id}/consent", response={201: s.ConsentOut, **ERRORS}, tags=["consent"])
 def record_consent(request: HttpRequest, case_id: int, payload: s.ConsentIn) -> Any:
     consent = services.consent_record(user=_user(request), case=_case(request, case_id), **payload.dict())
-    return 201, consent
+    return Status(201, consent)
 
 
 @api.post("/cases/{case_id}/consent/withdraw", response={200: s.ConsentOut, **ERRORS}, tags=["consent"])
@@ -387,7 +387,7 @@ def list_frameworks(request: HttpRequest) -> Any:
 def start_assessment(request: HttpRequest, case_id: int, payload: s.AssessmentStartIn) -> Any:
     assessment = services.assessment_start(user=_user(request), case=_case(request, case_id),
                                            framework_ref=payload.framework)
-    return 201, _assessment_out(assessment)
+    return Status(201, _assessment_out(assessment))
 
 
 def _assessment(request: HttpRequest, assessment_id: int) -> Assessment:
@@ -427,7 +427,7 @@ def add_support_action(request: HttpRequest, case_id: int, payload: s.SupportAct
     action = services.support_action_add(user=_user(request), case=_case(request, case_id),
                                          description=payload.description, vulnerabilities=payload.vulnerabilities,
                                          owner_user=_optional_user(payload.owner_user_id), due_on=payload.due_on)
-    return 201, _action_out(action)
+    return Status(201, _action_out(action))
 
 
 @api.post("/support-actions/{action_id}/complete", response={200: s.SupportActionOut, **ERRORS}, tags=["support"])
@@ -446,7 +446,7 @@ def commission_tasking(request: HttpRequest, case_id: int, payload: s.TaskingIn)
         user=_user(request), case=_case(request, case_id), provider_user=_optional_user(payload.provider_user_id),
         sessions_commissioned=payload.sessions_commissioned, purpose=payload.purpose,
         vulnerabilities=payload.vulnerabilities, commissioned_on=payload.commissioned_on)
-    return 201, _tasking_out(tasking)
+    return Status(201, _tasking_out(tasking))
 
 
 def _tasking(request: HttpRequest, tasking_id: int) -> Tasking:
@@ -470,7 +470,7 @@ def acknowledge_tasking(request: HttpRequest, tasking_id: int, payload: s.Acknow
 def record_session(request: HttpRequest, tasking_id: int, payload: s.SessionIn) -> Any:
     tasking = _tasking(request, tasking_id)
     services.session_record(user=_user(request), tasking=tasking, held_on=payload.held_on, report=payload.report)
-    return 201, _tasking_out(tasking)
+    return Status(201, _tasking_out(tasking))
 
 
 @api.post("/taskings/{tasking_id}/cancellations", response={201: s.TaskingOut, **ERRORS}, tags=["support"])
@@ -478,7 +478,7 @@ def cancel_session(request: HttpRequest, tasking_id: int, payload: s.SessionCanc
     tasking = _tasking(request, tasking_id)
     services.session_cancel(user=_user(request), tasking=tasking, cancelled_on=payload.cancelled_on,
                             reason=payload.reason)
-    return 201, _tasking_out(tasking)
+    return Status(201, _tasking_out(tasking))
 
 
 # ---------------------------------------------------------------- reviews, exit and closure
@@ -488,7 +488,7 @@ def cancel_session(request: HttpRequest, tasking_id: int, payload: s.SessionCanc
 def panel_review(request: HttpRequest, case_id: int, payload: s.PanelReviewIn) -> Any:
     case = _case(request, case_id)
     services.panel_review_record(user=_user(request), case=case, **payload.dict())
-    return 201, _fresh(case)
+    return Status(201, _fresh(case))
 
 
 @api.post("/cases/{case_id}/exit", response={200: s.CaseOut, **ERRORS}, tags=["reviews"])
@@ -502,7 +502,7 @@ def exit_case(request: HttpRequest, case_id: int, payload: s.ExitIn) -> Any:
 def post_exit_review(request: HttpRequest, case_id: int, payload: s.PostExitReviewIn) -> Any:
     case = _case(request, case_id)
     services.post_exit_review_record(user=_user(request), case=case, **payload.dict())
-    return 201, _fresh(case)
+    return Status(201, _fresh(case))
 
 
 @api.post("/cases/{case_id}/close", response={200: s.CaseOut, **ERRORS}, tags=["reviews"])
@@ -555,35 +555,35 @@ def exit_blockers(request: HttpRequest, case_id: int) -> Any:
 def gateway_second_review(request: HttpRequest, case_id: int, payload: s.GatewaySecondReviewIn) -> Any:
     case = _case(request, case_id)
     services.gateway_second_review_record(user=_user(request), case=case, **payload.dict())
-    return 201, _fresh(case)
+    return Status(201, _fresh(case))
 
 
 @api.post("/cases/{case_id}/referrer-consultations", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])
 def consult_referrer(request: HttpRequest, case_id: int, payload: s.ConsultationIn) -> Any:
     case = _case(request, case_id)
     services.referrer_consultation_record(user=_user(request), case=case, **payload.dict())
-    return 201, _fresh(case)
+    return Status(201, _fresh(case))
 
 
 @api.post("/cases/{case_id}/notes", response={201: s.CaseOut, **ERRORS}, tags=["cases"])
 def add_note(request: HttpRequest, case_id: int, payload: s.NoteIn) -> Any:
     case = _case(request, case_id)
     services.case_note_record(user=_user(request), case=case, **payload.dict())
-    return 201, _fresh(case)
+    return Status(201, _fresh(case))
 
 
 @api.post("/cases/{case_id}/vulnerability-waivers", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])
 def waive_vulnerability(request: HttpRequest, case_id: int, payload: s.WaiverIn) -> Any:
     case = _case(request, case_id)
     services.vulnerability_waiver_record(user=_user(request), case=case, **payload.dict())
-    return 201, _fresh(case)
+    return Status(201, _fresh(case))
 
 
 @api.post("/cases/{case_id}/holds", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])
 def hold_case(request: HttpRequest, case_id: int, payload: s.HoldIn) -> Any:
     case = _case(request, case_id)
     services.retention_hold_place(user=_user(request), case=case, **payload.dict())
-    return 201, _fresh(case)
+    return Status(201, _fresh(case))
 
 
 # ---------------------------------------------------------------- hand-overs and my work
@@ -594,7 +594,7 @@ def offer_handover(request: HttpRequest, case_id: int, payload: s.HandOverIn) ->
     offer = services.handover_offer(user=_user(request), case=_case(request, case_id),
                                     target_type=payload.target_type, target_id=payload.target_id,
                                     to_user=_optional_user(payload.to_user_id), reason=payload.reason)
-    return 201, _handover_out(offer)
+    return Status(201, _handover_out(offer))
 
 
 @api.post("/handovers/{handover_id}/respond", response={200: s.HandOverOut, **ERRORS}, tags=["ownership"])
@@ -685,7 +685,7 @@ def reject_match(request: HttpRequest, case_id: int, payload: s.RejectMatchIn) -
     if person is None:
         raise InvalidInput.single("person_reference", "There is no person with that reference")
     services.match_reject(user=_user(request), case=case, person=person, rationale=payload.rationale)
-    return 201, _fresh(case)
+    return Status(201, _fresh(case))
 
 
 @api.post("/cases/{case_id}/unlink-person", response={200: s.CaseOut, **ERRORS}, tags=["people"])
