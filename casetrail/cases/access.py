@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from casetrail import clock
 from casetrail.accounts.models import User
-from casetrail.cases.models import AgendaItem, Case, HandOver, Tasking
+from casetrail.cases.models import AgendaItem, BreakGlassGrant, Case, HandOver, Tasking
 from casetrail.core.errors import AccessDenied
 from casetrail.core.lifecycle import Stage
 from casetrail.core.policy import (
@@ -44,6 +45,9 @@ def _scope_q(scope: Scope, user: User) -> Q:
         return Q(
             Exists(HandOver.objects.filter(case=OuterRef("pk"), to_user=user, status=HandOver.Status.OFFERED))
         )
+    if scope is Scope.BREAK_GLASS:
+        return Q(Exists(BreakGlassGrant.objects.filter(case=OuterRef("pk"), user=user,
+                                                       expires_at__gt=clock.now())))
     if scope is Scope.EVERY_CASE:
         return Q()
     raise ValueError(scope)
@@ -79,6 +83,9 @@ def access_facts(case: Case) -> CaseAccessFacts:
         ),
         offered_to_user_ids=frozenset(
             HandOver.objects.filter(case=case, status=HandOver.Status.OFFERED).values_list("to_user_id", flat=True)
+        ),
+        break_glass_user_ids=frozenset(
+            BreakGlassGrant.objects.filter(case=case, expires_at__gt=clock.now()).values_list("user_id", flat=True)
         ),
     )
 

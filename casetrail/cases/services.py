@@ -21,6 +21,7 @@ from casetrail.cases.access import require
 from casetrail.cases.models import (
     AgendaItem,
     Assessment,
+    BreakGlassGrant,
     Case,
     CaseNote,
     Consent,
@@ -55,7 +56,7 @@ from casetrail.core.errors import (
     Unmet,
 )
 from casetrail.core.lifecycle import TRANSITIONS, Action, CaseFacts, Stage, unmet_conditions
-from casetrail.core.policy import Permission, acting_role
+from casetrail.core.policy import Permission, View, acting_role
 from casetrail.core.roles import AgencyKind, Role
 from casetrail.core.schedules import information_request_due, post_exit_review_dates
 from casetrail.people.models import Person
@@ -1169,3 +1170,59 @@ def retention_hold_lift(*, user: User, hold: RetentionHold, reason: str, lifted_
     _save(case)
     _event(case, "retention.lifted", hold, user, role, lifted_on, "Hold from disposal lifted")
     return hold
+
+
+# ---------------------------------------------------------------- break glass
+
+
+@transaction.atomic
+def break_glass_grant(*, user: User, reference: str, reason: str, hours: int | None) -> BreakGlassGrant:
+    """Read access to a case outside one's involvement, for a stated reason and a limited time.
+
+    The case owner is told at once and the grant waits in the auditors' queue.
+    """
+    from datetime import timedelta as _td
+
+    from casetrail.cases.access import view_of
+    from casetrail.core.policy import BREAK_GLASS_MAX_HOURS
+    from casetrail.notifications.services import case_link, message_queue, recipient_description
+
+    require(user, Permission.BREAK_GLASS)
+    case = Case.objects.filter(reference=reference.strip().upper()).select_related("owner_user").first()
+    already = case is not None and view_of(user, case) is not View.NONE
+    _errors(
+        reference=["There is no case with that reference"] if case is None else
+        (["You can already see this case; no need to break the glass"] if already else []),
+        reason=rationale_errors(reason),
+        hours=[f"Choose between 1 and {BREAK_GLASS_MAX_HOURS} hours"]
+        if hours is None or not 1 <= hours <= BREAK_GLASS_MAX_HOURS else [],
+    )
+    assert case is not None and hours is not None
+    now = clock.now()
+    grant = BreakGlassGrant.objects.create(case=case, user=user, reason=reason.strip(), granted_at=now,
+                                           expires_at=now + _td(hours=hours))
+    role = next(iter(sorted(user.role_set)), "")
+    _event(case, "access.break_glass", grant, user, role, None,
+           f"Read access outside involvement granted for {hours} hours to {user.agency}", hours=hours)
+    access_log(user=user, operation="consultation", subject=case, case=case, person=case.person,
+               justification=f"Break glass: {reason.strip()}")
+    message_queue(case=case, recipient=case.owner_user, kind="break_glass", dedupe_key=f"break_glass:{grant.pk}",
+                  subject=f"Casetrail {case.reference}: opened by someone outside the case",
+                  body=f"{recipient_description(user)} broke the glass to read case {case.reference} for "
+                       f"{hours} hours, giving a reason. Read it on the case: {case_link(case)}",
+                  data={"grant": grant.pk})
+    return grant
+
+
+@transaction.atomic
+def break_glass_review(*, user: User, grant: BreakGlassGrant, note: str) -> BreakGlassGrant:
+    """An auditor records that a break-glass grant was looked at, and what they concluded."""
+    require(user, Permission.AUDIT)
+    grant = BreakGlassGrant.objects.select_for_update().get(pk=grant.pk)
+    _errors(grant=["This grant has already been reviewed"] if grant.reviewed_at else [],
+            note=["Say what you concluded, in at least 10 characters"] if len(note.strip()) < 10 else [])
+    grant.reviewed_by, grant.reviewed_at, grant.review_note = user, clock.now(), note.strip()
+    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+    event_record(kind="access.break_glass_reviewed", subject=grant, case=grant.case, actor=user,
+                 summary="Break-glass access reviewed by an auditor")
+    return grant

@@ -35,6 +35,7 @@ class CaseAccessFacts:
     agenda_authority_ids: frozenset[int] = field(default_factory=frozenset)
     tasked_agency_ids: frozenset[int] = field(default_factory=frozenset)
     offered_to_user_ids: frozenset[int] = field(default_factory=frozenset)
+    break_glass_user_ids: frozenset[int] = field(default_factory=frozenset)  # with a current grant
 
 
 class Scope(StrEnum):
@@ -48,15 +49,20 @@ class Scope(StrEnum):
     OWN_REFERRAL = "own_referral"  # the referrer who made the referral
     HANDOVER_OFFER = "handover_offer"  # offered ownership, to decide whether to accept
     EVERY_CASE = "every_case"  # oversight, read only
+    BREAK_GLASS = "break_glass"  # outside one's involvement, with a stated reason, for a limited time
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.REFERRER: frozenset({Scope.OWN_REFERRAL}),
-    Role.POLICE_OFFICER: frozenset({Scope.POLICE_AREA, Scope.OWNER, Scope.HANDOVER_OFFER}),
-    Role.CHANNEL_COORDINATOR: frozenset(
-        {Scope.CHANNEL_AUTHORITY, Scope.OWNER, Scope.HANDOVER_OFFER}
+    Role.POLICE_OFFICER: frozenset(
+        {Scope.POLICE_AREA, Scope.OWNER, Scope.HANDOVER_OFFER, Scope.BREAK_GLASS}
     ),
-    Role.PANEL_CHAIR: frozenset({Scope.CHANNEL_AUTHORITY, Scope.OWNER, Scope.HANDOVER_OFFER}),
+    Role.CHANNEL_COORDINATOR: frozenset(
+        {Scope.CHANNEL_AUTHORITY, Scope.OWNER, Scope.HANDOVER_OFFER, Scope.BREAK_GLASS}
+    ),
+    Role.PANEL_CHAIR: frozenset(
+        {Scope.CHANNEL_AUTHORITY, Scope.OWNER, Scope.HANDOVER_OFFER, Scope.BREAK_GLASS}
+    ),
     Role.PANEL_MEMBER: frozenset({Scope.PANEL_AGENDA, Scope.OWNER, Scope.HANDOVER_OFFER}),
     Role.PROVIDER: frozenset({Scope.TASKED_PROVIDER, Scope.HANDOVER_OFFER}),
     Role.OVERSIGHT: frozenset({Scope.EVERY_CASE}),
@@ -82,7 +88,15 @@ SCOPE_VIEW: dict[Scope, View] = {
     Scope.CHANNEL_AUTHORITY: View.FULL,
     Scope.PANEL_AGENDA: View.FULL,
     Scope.EVERY_CASE: View.FULL,
+    Scope.BREAK_GLASS: View.FULL,
 }
+
+# Break-glass access lasts this long at most; the person says how long they need within it.
+BREAK_GLASS_MAX_HOURS = 8
+
+# Scopes that let a person read a case but never act on it.
+READ_ONLY_SCOPES = frozenset({Scope.EVERY_CASE, Scope.BREAK_GLASS})
+BREAK_GLASS_ROLES = frozenset(r for r, scopes in ROLE_SCOPES.items() if Scope.BREAK_GLASS in scopes)
 
 
 def scopes_for(actor: Actor) -> frozenset[Scope]:
@@ -109,13 +123,27 @@ def scope_holds(scope: Scope, actor: Actor, case: CaseAccessFacts) -> bool:
         return case.referrer_user_id is not None and actor.user_id == case.referrer_user_id
     if scope is Scope.HANDOVER_OFFER:
         return actor.user_id in case.offered_to_user_ids
+    if scope is Scope.BREAK_GLASS:
+        return actor.user_id in case.break_glass_user_ids
     return scope is Scope.EVERY_CASE
 
 
-def case_view(actor: Actor, case: CaseAccessFacts) -> View:
-    """The most the actor may see of this case."""
-    views = [SCOPE_VIEW[s] for s in scopes_for(actor) if scope_holds(s, actor, case)]
+def case_view(actor: Actor, case: CaseAccessFacts, *, acting: bool = False) -> View:
+    """The most the actor may see of this case; `acting` leaves out read-only scopes, for
+    deciding whether they may do something to it."""
+    views = [
+        SCOPE_VIEW[s]
+        for s in scopes_for(actor)
+        if scope_holds(s, actor, case) and not (acting and s in READ_ONLY_SCOPES)
+    ]
     return max(views, default=View.NONE)
+
+
+def only_through_break_glass(actor: Actor, case: CaseAccessFacts) -> bool:
+    """True when the actor sees the case only because they broke the glass."""
+    return case_view(actor, case) > View.NONE and not any(
+        scope_holds(s, actor, case) for s in scopes_for(actor) - {Scope.BREAK_GLASS}
+    )
 
 
 class Permission(StrEnum):
@@ -145,6 +173,8 @@ class Permission(StrEnum):
     HOLD_FROM_DISPOSAL = "hold_from_disposal"
     VIEW_POLICY = "view_policy"
     REVIEW_DUPLICATES = "review_duplicates"
+    BREAK_GLASS = "break_glass"
+    AUDIT = "audit"  # review break-glass grants and search the access log
 
 
 PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
@@ -183,6 +213,10 @@ PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
     ),
     Permission.VIEW_POLICY: frozenset(Role),
     Permission.REVIEW_DUPLICATES: frozenset({Role.ADMINISTRATOR, Role.POLICE_OFFICER}),
+    Permission.BREAK_GLASS: frozenset(
+        {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}
+    ),
+    Permission.AUDIT: frozenset({Role.OVERSIGHT, Role.ADMINISTRATOR}),
     Permission.SEARCH: frozenset(
         {
             Role.POLICE_OFFICER,
@@ -239,7 +273,7 @@ def denial(actor: Actor, permission: Permission, case: CaseAccessFacts | None = 
     # cannot act as a panel member, say, on a case they see only through another role.
     for role in PERMISSION_ROLES[permission] & actor.roles:
         role_actor = Actor(actor.user_id, actor.agency_id, frozenset({role}), actor.panel_authority_id)
-        if case_view(role_actor, case) >= needed_view:
+        if case_view(role_actor, case, acting=True) >= needed_view:
             return None
     return "You are not involved in this case in a way that allows this."
 

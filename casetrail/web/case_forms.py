@@ -353,6 +353,22 @@ class DuplicateReviewForm(GovukForm):
                                             "with the school.")
 
 
+class BreakGlassForm(GovukForm):
+    reference = forms.CharField(label="Case reference", help_text="For example, CT-2026-00012",
+                                widget=forms.TextInput(attrs={"width": 10}))
+    reason = _rationale("Why you need to read this case now",
+                        hint="The case owner and the auditors will read this. Say what is urgent and why it "
+                             "cannot wait for the owner.")
+    hours = forms.TypedChoiceField(label="For how long", widget=forms.RadioSelect, coerce=int,
+                                   choices=[(1, "1 hour"), (4, "4 hours"), (8, "8 hours")], initial=1)
+
+
+class BreakGlassReviewForm(GovukForm):
+    note = forms.CharField(label="What you concluded", widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="For example: justified by an urgent risk to a child, or referred to the "
+                                     "force's professional standards team.")
+
+
 class HandOverForm(GovukForm):
     target = forms.ChoiceField(label="What to hand over", widget=forms.RadioSelect, choices=[])
     to_user = forms.ModelChoiceField(label="Hand over to", queryset=User.objects.none(), empty_label="Select a person")

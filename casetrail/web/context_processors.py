@@ -26,6 +26,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append(("Panel meetings", reverse("web:meeting-list")))
     if user.has_role(Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.ADMINISTRATOR, Role.PROVIDER):
         items.append(("Providers", reverse("web:provider-list")))
+    if user.has_role(Role.OVERSIGHT, Role.ADMINISTRATOR):
+        items.append(("Break-glass audit", reverse("web:audit-break-glass")))
     if user.has_role(Role.ADMINISTRATOR, Role.POLICE_OFFICER):
         items.append(("Possible duplicates", reverse("web:duplicate-list")))
     if user.has_role(Role.ADMINISTRATOR, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.OVERSIGHT):

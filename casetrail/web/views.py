@@ -3,7 +3,7 @@ panel meetings, taskings, hand-overs and the provider register."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casetrail import clock
@@ -54,7 +55,13 @@ def my_work(request: HttpRequest) -> HttpResponse:
     work = selectors.my_work(user=request.user)  # type: ignore[arg-type]
     findings = [{"case": case, "finding": finding}
                 for case, finding in safeguards.findings_for(request.user)]  # type: ignore[arg-type]
-    return render(request, "work/my_work.html", {"work": work, "today": work.today, "findings": findings})
+    from casetrail.cases.models import BreakGlassGrant
+
+    outside = BreakGlassGrant.objects.filter(case__owner_user=request.user,
+                                             granted_at__gte=clock.now() - timedelta(days=30)).select_related(
+        "case", "user", "user__agency")
+    return render(request, "work/my_work.html", {"work": work, "today": work.today, "findings": findings,
+                                                 "outside_reads": outside})
 
 
 @login_required
@@ -95,6 +102,19 @@ def _matches(request: HttpRequest, case: Any) -> dict[str, Any]:
         link = None
     matches = selectors.case_matches(user=request.user, case=case) if case.stage != Stage.CLOSED else []  # type: ignore[arg-type]
     return {"matches": matches, "can_link": True, "active_link": link}
+
+
+def _break_glass_context(request: HttpRequest, case: Any) -> dict[str, Any]:
+    """Whether this reader is here through break glass, and who outside the case read it lately."""
+    from casetrail.cases.access import access_facts
+    from casetrail.core.policy import only_through_break_glass
+
+    since = clock.now() - timedelta(days=30)
+    grants = case.break_glass_grants.filter(granted_at__gte=since).select_related("user", "user__agency")
+    mine = None
+    if only_through_break_glass(request.user.as_actor(), access_facts(case)):  # type: ignore[union-attr]
+        mine = case.break_glass_grants.filter(user=request.user, expires_at__gt=clock.now()).first()
+    return {"break_glass_grants": grants, "my_break_glass": mine}
 
 
 def _as_of(request: HttpRequest) -> tuple[date | None, str]:
@@ -186,6 +206,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             can_agenda=allowed(request.user, Permission.MANAGE_PANEL, case) and case.stage == Stage.PANEL,  # type: ignore[arg-type]
             # MATCHES-PENDING
         )
+        context.update(_break_glass_context(request, case))
         latest = selectors.latest_assessment(case)
         if latest is not None:
             framework = frameworks.get_framework(latest.framework_key, latest.framework_version)
@@ -223,7 +244,8 @@ def search(request: HttpRequest) -> HttpResponse:
         hits = selectors.search(user=request.user, query=form.cleaned_data["q"])  # type: ignore[arg-type]
         access_log(user=request.user, operation="consultation", subject=request.user,
                    justification=f"search returned {len(hits)} people")
-    return render(request, "search.html", {"form": form, "hits": hits})
+    return render(request, "search.html", {"form": form, "hits": hits,
+                                           "can_break_glass": allowed(request.user, Permission.BREAK_GLASS)})  # type: ignore[arg-type]
 
 
 @login_required
@@ -505,3 +527,42 @@ def duplicate_review(request: HttpRequest, pair_id: int) -> HttpResponse:
     sides = [(p, list(p.referrals.order_by("submitted_at"))) for p in (pair.person_a, pair.person_b)]
     return render(request, "people/duplicate_review.html", {"pair": pair, "form": form, "sides": sides},
                   status=400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- break glass and the auditors' queue
+
+
+@login_required
+def break_glass(request: HttpRequest) -> HttpResponse:
+    if not allowed(request.user, Permission.BREAK_GLASS):  # type: ignore[arg-type]
+        raise PermissionDenied("Your role cannot read cases outside its involvement.")
+    form = f.BreakGlassForm(request.POST or None, initial={"reference": request.GET.get("reference", "")[:20]})
+    if request.method == "POST" and form.is_valid():
+        grant = run_service(form, lambda: services.break_glass_grant(user=request.user, **form.cleaned_data))  # type: ignore[arg-type]
+        if grant is not None:
+            messages.success(request, f"You can read this case until {timezone.localtime(grant.expires_at):%H:%M}. "
+                                      "The case owner has been told.")
+            return redirect("web:case-detail", case_id=grant.case_id)
+    return render(request, "cases/break_glass.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def audit_break_glass(request: HttpRequest) -> HttpResponse:
+    if not allowed(request.user, Permission.AUDIT):  # type: ignore[arg-type]
+        raise PermissionDenied("Only auditors (oversight and administrators) see this queue.")
+    from casetrail.cases.models import BreakGlassGrant
+
+    form = f.BreakGlassReviewForm(request.POST or None)
+    if request.method == "POST":
+        grant = get_object_or_404(BreakGlassGrant, pk=request.POST.get("grant", 0))
+        if form.is_valid():
+            done = run_service(form, lambda: services.break_glass_review(user=request.user, grant=grant,  # type: ignore[arg-type]
+                                                                         note=form.cleaned_data["note"]))
+            if done is not None:
+                messages.success(request, "Review recorded")
+                return redirect("web:audit-break-glass")
+    waiting = BreakGlassGrant.objects.filter(reviewed_at__isnull=True).select_related("case", "user", "user__agency")
+    reviewed = BreakGlassGrant.objects.filter(reviewed_at__isnull=False).select_related(
+        "case", "user", "reviewed_by").order_by("-reviewed_at")[:50]
+    return render(request, "audit/break_glass.html", {"waiting": waiting, "reviewed": reviewed, "form": form,
+                                                      "now": clock.now()}, status=400 if form.errors else 200)

@@ -64,3 +64,18 @@ def test_only_the_chair_decides_for_the_panel() -> None:
     assert may(actor(Role.PANEL_CHAIR, COUNCIL), Permission.PANEL_DECIDE, facts)
     assert not may(actor(Role.CHANNEL_COORDINATOR, COUNCIL), Permission.PANEL_DECIDE, facts)
     assert "Channel panel chair" in (denial(actor(Role.PANEL_MEMBER, NHS), Permission.PANEL_DECIDE, facts) or "")
+
+
+def test_break_glass_gives_a_read_only_view_to_staff_roles_only() -> None:
+    from casetrail.core.policy import only_through_break_glass
+
+    outsider = actor(Role.POLICE_OFFICER, 99, user=77)
+    facts = case(break_glass_user_ids=frozenset({77}))
+    assert case_view(outsider, case()) is View.NONE
+    assert case_view(outsider, facts) is View.FULL
+    assert only_through_break_glass(outsider, facts)
+    assert not may(outsider, Permission.GATEWAY_DECIDE, facts)
+    assert not only_through_break_glass(actor(Role.POLICE_OFFICER, POLICE, user=77), facts)
+    # A provider or referrer cannot break the glass even with a grant recorded for them.
+    assert case_view(actor(Role.PROVIDER, PROVIDER, user=77), facts) is View.NONE
+    assert not may(actor(Role.PROVIDER, PROVIDER), Permission.BREAK_GLASS)
