@@ -363,6 +363,27 @@ class BreakGlassForm(GovukForm):
                                    choices=[(1, "1 hour"), (4, "4 hours"), (8, "8 hours")], initial=1)
 
 
+class AuditSearchForm(GovukForm):
+    person = forms.CharField(label="Person reference", required=False, help_text="For example, P-2026-000012",
+                             widget=forms.TextInput(attrs={"width": 10}))
+    case = forms.CharField(label="Case reference", required=False, help_text="For example, CT-2026-00012",
+                           widget=forms.TextInput(attrs={"width": 10}))
+    username = forms.CharField(label="Username of the person who looked", required=False,
+                               widget=forms.TextInput(attrs={"width": 20}))
+    operation = forms.ChoiceField(label="Operation", required=False, choices=[
+        ("", "Any"), ("collection", "Collection"), ("alteration", "Alteration"), ("consultation", "Consultation"),
+        ("disclosure", "Disclosure"), ("combination", "Combination"), ("erasure", "Erasure")])
+    start = GovukDateField(label="From", not_in_future=True, help_text="For example, 1 3 2026")
+    end = GovukDateField(label="To", not_in_future=True, help_text="For example, 31 3 2026")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", "The end date must be on or after the start date")
+        return data
+
+
 class BreakGlassReviewForm(GovukForm):
     note = forms.CharField(label="What you concluded", widget=forms.Textarea(attrs={"rows": 3}),
                            help_text="For example: justified by an urgent risk to a child, or referred to the "

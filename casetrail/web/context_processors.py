@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if user.has_role(Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.ADMINISTRATOR, Role.PROVIDER):
         items.append(("Providers", reverse("web:provider-list")))
     if user.has_role(Role.OVERSIGHT, Role.ADMINISTRATOR):
+        items.append(("Audit", reverse("web:audit-log")))
         items.append(("Break-glass audit", reverse("web:audit-break-glass")))
     if user.has_role(Role.ADMINISTRATOR, Role.POLICE_OFFICER):
         items.append(("Possible duplicates", reverse("web:duplicate-list")))

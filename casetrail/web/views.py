@@ -17,11 +17,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casetrail import clock
+from casetrail.accounts.models import User
 from casetrail.audit.services import access_log
 from casetrail.cases import safeguards, selectors, services
 from casetrail.cases.access import allowed, require, view_of
 from casetrail.cases.models import (
     Assessment,
+    Case,
     HandOver,
     InformationRequest,
     PanelMeeting,
@@ -566,3 +568,57 @@ def audit_break_glass(request: HttpRequest) -> HttpResponse:
         "case", "user", "reviewed_by").order_by("-reviewed_at")[:50]
     return render(request, "audit/break_glass.html", {"waiting": waiting, "reviewed": reviewed, "form": form,
                                                       "now": clock.now()}, status=400 if form.errors else 200)
+
+
+def _auditor(request: HttpRequest) -> None:
+    if not allowed(request.user, Permission.AUDIT):  # type: ignore[arg-type]
+        raise PermissionDenied("Only auditors (oversight and administrators) search the access log.")
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Who looked at this person? What did this user look at last month?"""
+    _auditor(request)
+    from casetrail.audit.selectors import log_search
+
+    today = clock.today()
+    data = request.GET if "start_day" in request.GET else None
+    form = f.AuditSearchForm(data, initial={"start": today - timedelta(days=30), "end": today})
+    entries = None
+    if form.is_bound and form.is_valid():
+        found: dict[str, Any] = {}
+        if form.cleaned_data["person"]:
+            person = Person.objects.filter(reference=form.cleaned_data["person"].strip().upper()).first()
+            if person is None:
+                form.add_error("person", "There is no person with that reference")
+            found["person_id"] = person.pk if person else None
+        if form.cleaned_data["case"]:
+            case = Case.objects.filter(reference=form.cleaned_data["case"].strip().upper()).first()
+            if case is None:
+                form.add_error("case", "There is no case with that reference")
+            found["case_id"] = case.pk if case else None
+        if form.cleaned_data["username"]:
+            who = User.objects.filter(username=form.cleaned_data["username"].strip()).first()
+            if who is None:
+                form.add_error("username", "There is no user with that username")
+            found["user_id"] = who.pk if who else None
+        if not form.errors:
+            entries = log_search(start=form.cleaned_data["start"], end=form.cleaned_data["end"],
+                                 operation=form.cleaned_data["operation"], **found)
+            access_log(user=request.user, operation="consultation", subject=request.user,
+                       person=Person.objects.filter(pk=found.get("person_id")).first(),
+                       justification=f"Audit search of the access log returned {len(entries)} entries")
+    return render(request, "audit/log.html", {"form": form, "entries": entries},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def audit_unusual(request: HttpRequest) -> HttpResponse:
+    """Unusual access over the last 30 days: heavy days, out of hours, break glass."""
+    _auditor(request)
+    from casetrail.audit.selectors import UNUSUAL_DAILY_VOLUME, unusual_access
+
+    today = clock.today()
+    report = unusual_access(start=today - timedelta(days=30), end=today)
+    return render(request, "audit/unusual.html", {"report": report, "volume": UNUSUAL_DAILY_VOLUME,
+                                                  "start": today - timedelta(days=30), "end": today})
