@@ -1,9 +1,20 @@
-"""The append-only event history of every change, and the log of every look at personal data."""
+"""The append-only event history of every change, and the log of every look at personal data.
+
+Both are hash chains (see hashing.py): each entry is written with its place in its table's chain
+(`seq`), the previous entry's hash and its own, while the chain's head row is locked, so writers
+take turns and the chain never forks. `manage.py verify` walks the chains.
+"""
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from typing import Any, ClassVar
+
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, connections, models, router, transaction
+
+from casetrail.audit.hashing import ACCESS_LOG_FIELDS, EVENT_FIELDS, GENESIS, entry_hash
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -29,7 +40,117 @@ class AppendOnlyModel(models.Model):
         raise PermissionError("History is append-only: a recorded entry cannot be deleted.")
 
 
-class Event(AppendOnlyModel):
+class ChainHead(models.Model):
+    """The last entry of one chain. Its row is locked while an entry is added (one writer at a
+    time), and `verify` compares it with the table, which shows entries removed from the end."""
+
+    chain = models.CharField(max_length=32, primary_key=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default=GENESIS)
+
+    def __str__(self) -> str:
+        return f"{self.chain} at {self.seq}"
+
+
+class ChainedQuerySet(AppendOnlyQuerySet):
+    def bulk_create(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError("Audit entries join their hash chain one at a time: use create().")
+
+
+class ChainedEntry(AppendOnlyModel):
+    """An append-only entry that commits to the one before it."""
+
+    chain: ClassVar[str]
+    chained_fields: ClassVar[tuple[str, ...]]
+
+    seq = models.PositiveBigIntegerField(unique=True, editable=False, help_text="Position in this table's hash chain, from 1.")
+    prev_hash = models.CharField(max_length=64, editable=False, help_text="The previous entry's entry_hash.")
+    entry_hash = models.CharField(max_length=64, editable=False, help_text="SHA-256 of this entry (casetrail.audit.hashing).")
+
+    objects = ChainedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if args:
+            raise TypeError("Pass save() options by keyword.")
+        if not self._state.adding:
+            raise PermissionError("History is append-only: a recorded entry cannot be changed.")
+        using = kwargs.pop("using", None) or router.db_for_write(type(self), instance=self)
+        kwargs.pop("force_insert", None)
+        connection = connections[using]
+        # Heads are locked in one order, events before access_log, so two transactions that
+        # write to both chains cannot deadlock. A lone access-log write (a page view, in its
+        # own transaction) locks only its own head.
+        lock_events_first = (self.chain != Event.chain and connection.in_atomic_block
+                             and connection.features.has_select_for_update)
+        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+            if lock_events_first:
+                _lock_head(cursor, Event)
+            seq, prev_hash, self.pk = _lock_head(cursor, type(self))
+            self.seq = seq + 1
+            self.prev_hash = prev_hash
+            self.entry_hash = self.compute_hash()
+            super().save(**kwargs, using=using, force_insert=True)
+            cursor.execute(f"UPDATE {_HEAD_TABLE} SET seq = %s, entry_hash = %s WHERE chain = %s",
+                           [self.seq, self.entry_hash, self.chain])
+
+    def compute_hash(self) -> str:
+        """The hash of this entry as it will read back from the database."""
+        values: dict[str, Any] = {}
+        for name, field, is_json in _hashed_fields(type(self)):
+            value = field.get_prep_value(getattr(self, field.attname))
+            values[name] = json.loads(json.dumps(value, cls=field.encoder)) if is_json else value
+        return entry_hash(self.chain, values, self.chained_fields)
+
+
+@cache
+def _hashed_fields(model: type[ChainedEntry]) -> list[tuple[str, Any, bool]]:
+    fields = [(name, model._meta.get_field(name)) for name in model.chained_fields]
+    return [(name, field, isinstance(field, models.JSONField)) for name, field in fields]
+
+
+# Raw SQL below: these statements run on every audited write, and building them through the
+# ORM cost more than the rest of the write together.
+_HEAD_TABLE = ChainHead._meta.db_table
+
+
+def _lock_head(cursor: Any, model: type[ChainedEntry]) -> tuple[int, str, int]:
+    """Lock the chain's head row until the transaction ends (PostgreSQL; on SQLite the write
+    transaction already keeps other writers out): its last seq and hash, and the id the new
+    entry will have, so that its hash can include it."""
+    connection = cursor.db
+    table, column = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(model._meta.pk.column)
+    if connection.vendor == "postgresql":
+        next_id = "nextval(pg_get_serial_sequence(%s, %s))"
+        params = [model._meta.db_table, model._meta.pk.column, model.chain]
+    elif connection.vendor == "sqlite":
+        # AUTOINCREMENT semantics: never reuse an id, even one whose row has gone.
+        next_id = (f"MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+                   f"COALESCE((SELECT MAX({column}) FROM {table}), 0)) + 1")
+        params = [model._meta.db_table, model.chain]
+    else:
+        next_id, params = f"(SELECT COALESCE(MAX({column}), 0) + 1 FROM {table})", [model.chain]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    select = f"SELECT seq, entry_hash, {next_id} FROM {_HEAD_TABLE} WHERE chain = %s{lock}"
+    cursor.execute(select, params)
+    head = cursor.fetchone()
+    if head is None:
+        # No head row (a flushed database): start from the table's last entry, if any.
+        last = model.objects.using(connection.alias).order_by("-seq").values_list("seq", "entry_hash").first()
+        seq, last_hash = last or (0, GENESIS)
+        try:
+            with transaction.atomic(using=connection.alias):
+                ChainHead.objects.using(connection.alias).create(chain=model.chain, seq=seq, entry_hash=last_hash)
+        except IntegrityError:
+            pass  # another writer made it first: lock theirs
+        cursor.execute(select, params)
+        head = cursor.fetchone()
+    return int(head[0]), str(head[1]), int(head[2])
+
+
+class Event(ChainedEntry):
     """One change, written in the same transaction as the change itself."""
 
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="events")
@@ -44,12 +165,15 @@ class Event(AppendOnlyModel):
     summary = models.CharField(max_length=300)
     data = models.JSONField(default=dict, blank=True)
 
+    chain = "events"
+    chained_fields = EVENT_FIELDS
+
     class Meta:
         ordering = ["recorded_at", "id"]
         indexes = [models.Index(fields=["case", "occurred_at"])]
 
 
-class AccessLogEntry(AppendOnlyModel):
+class AccessLogEntry(ChainedEntry):
     """A processing operation on personal data (Data Protection Act 2018, s.62)."""
 
     class Operation(models.TextChoices):
@@ -73,6 +197,9 @@ class AccessLogEntry(AppendOnlyModel):
     justification = models.CharField(max_length=500, blank=True)
     recipient = models.CharField(max_length=200, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+
+    chain = "access_log"
+    chained_fields = ACCESS_LOG_FIELDS
 
     class Meta:
         ordering = ["-at", "-id"]
