@@ -7,12 +7,13 @@ With CASETRAIL_ENV=production it refuses to start unless the secrets it needs ar
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 from casetrail.core.safeguard_policy import DEFAULT_POLICY
-from casetrail.env import database_from_url, env_bool, env_int, env_list, env_str
+from casetrail.env import database_from_url, env_bool, env_int, env_list, env_str, oidc_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENVIRONMENT = env_str("CASETRAIL_ENV", "development")
@@ -47,6 +48,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "mozilla_django_oidc",
     "django_tasks",
     "django_tasks_db",
     "casetrail.accounts",
@@ -69,9 +75,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "casetrail.web.middleware.RequestIdMiddleware",
+    "casetrail.web.middleware.SecondFactorMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "casetrail.urls"
@@ -106,11 +116,71 @@ LOGIN_URL = "web:sign-in"
 LOGIN_REDIRECT_URL = "web:my-work"
 LOGOUT_REDIRECT_URL = "web:sign-in"
 
-SESSION_COOKIE_AGE = env_int("CASETRAIL_SESSION_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # inactivity expiry: each request extends the session
+# ---------------------------------------------------------------- signing in (docs/security.md)
+# django-axes checks for a lockout before any other backend runs; OIDC joins when configured.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Second factor: everyone with a staff role (anyone but a pure referrer) must enrol and use a
+# TOTP app; casetrail.web.middleware.SecondFactorMiddleware enforces it on every page.
+CASETRAIL_REQUIRE_SECOND_FACTOR = env_bool("CASETRAIL_REQUIRE_SECOND_FACTOR", True)
+OTP_TOTP_ISSUER = env_str("CASETRAIL_TOTP_ISSUER", "Casetrail" if PRODUCTION else f"Casetrail ({ENVIRONMENT})")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret
+OTP_TOTP_THROTTLE_FACTOR = 1  # waits of 1, 2, 4, 8... seconds after each wrong code
+
+# Lockout (django-axes): this many failures for one username from one address lock that pair.
+AXES_FAILURE_LIMIT = env_int("CASETRAIL_LOCKOUT_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CASETRAIL_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "casetrail.web.auth_views.locked_out"  # the GOV.UK lockout page
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_CLIENT_STR_CALLABLE = "casetrail.accounts.lockout.client_label"  # logs carry no usernames
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code", "csrfmiddlewaretoken"]
+# Behind N trusted proxies the client's address is the Nth from the right of X-Forwarded-For.
+CASETRAIL_PROXY_COUNT = env_int("CASETRAIL_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "casetrail.accounts.lockout.client_ip"
+
+# Re-authentication: exports and disclosures (casetrail.web.auth_views.reauthenticated) ask for
+# the password (and code) again unless the person proved who they are this recently.
+CASETRAIL_REAUTHENTICATE_SECONDS = env_int("CASETRAIL_REAUTHENTICATE_SECONDS", 5 * 60)
+
+# API tokens expire; `issue_api_token --days` chooses a shorter or longer life per token.
+CASETRAIL_API_TOKEN_DAYS = env_int("CASETRAIL_API_TOKEN_DAYS", 90)
+
+# Single sign-on through an organisation's own OpenID Connect provider (mozilla-django-oidc),
+# only when configured. People are matched by email to existing Casetrail users: the provider
+# proves who someone is, Casetrail alone decides their agency and roles.
+_OIDC = oidc_from_env()
+CASETRAIL_OIDC_ENABLED = _OIDC is not None
+OIDC_RP_CLIENT_ID = _OIDC.client_id if _OIDC else ""
+OIDC_RP_CLIENT_SECRET = _OIDC.client_secret if _OIDC else ""
+OIDC_OP_AUTHORIZATION_ENDPOINT = _OIDC.authorization_endpoint if _OIDC else ""
+OIDC_OP_TOKEN_ENDPOINT = _OIDC.token_endpoint if _OIDC else ""
+OIDC_OP_USER_ENDPOINT = _OIDC.userinfo_endpoint if _OIDC else ""
+OIDC_OP_JWKS_ENDPOINT = _OIDC.jwks_endpoint if _OIDC else ""
+OIDC_RP_SIGN_ALGO = _OIDC.sign_algo if _OIDC else "RS256"
+CASETRAIL_OIDC_EMAIL_DOMAINS = _OIDC.email_domains if _OIDC else ()
+OIDC_RP_SCOPES = "openid email"
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "web:oidc-callback"
+LOGIN_REDIRECT_URL_FAILURE = "/sign-in?organisation=failed"
+if CASETRAIL_OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("casetrail.accounts.oidc.CasetrailOIDCBackend")
+
+# Sessions end after this long without a request: every request saves the session, pushing
+# its expiry (in the cookie and in the database) this far ahead again.
+SESSION_COOKIE_AGE = env_int("CASETRAIL_SESSION_IDLE_SECONDS", env_int("CASETRAIL_SESSION_SECONDS", 30 * 60))
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "casetrail.web.auth_views.csrf_failure"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_SSL_REDIRECT = PRODUCTION and env_bool("CASETRAIL_SSL_REDIRECT", True)

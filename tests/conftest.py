@@ -1,5 +1,6 @@
-"""Test-run configuration shared by every suite: how the browser is launched, and a fast
-password hasher (Argon2 is deliberately slow; production keeps it, see test_settings).
+"""Test-run configuration shared by every suite: how the browser is launched, a fast
+password hasher (Argon2 is deliberately slow; production keeps it, see test_settings), and
+signing in without a second factor or lockout unless a test asks for them (see below).
 
 Keep this file to that. Fixtures about application data belong in the suite's own
 conftest: tests/integration/conftest.py, tests/e2e/conftest.py, tests/scenarios/conftest.py.
@@ -69,3 +70,18 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _sign_in_safeguards_only_where_tested(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Most tests sign in with client.login() or through the sign-in page with a password only.
+
+    The second factor is switched off unless a test is marked `second_factor`, and django-axes
+    unless it is marked `lockout` (axes also needs a request in authenticate(), which
+    client.login() does not pass). tests/integration/test_sign_in.py and
+    tests/e2e/test_second_factor.py prove both with the markers on.
+    """
+    if request.node.get_closest_marker("second_factor") is None:
+        settings.CASETRAIL_REQUIRE_SECOND_FACTOR = False
+    if request.node.get_closest_marker("lockout") is None:
+        settings.AXES_ENABLED = False

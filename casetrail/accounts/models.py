@@ -45,6 +45,8 @@ class User(AbstractUser):
     panel_authority = models.ForeignKey(
         Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="panel_members"
     )
+    # Made by load_demo: only such users may have their one-time codes printed (demo_code).
+    is_demo = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -74,7 +76,8 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A per-user bearer token; only its SHA-256 is stored."""
+    """A per-user bearer token; only its SHA-256 is stored. It stops working when it expires
+    or is revoked, whichever comes first."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
@@ -83,6 +86,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Null only for a token issued before tokens expired; the backfill migration sets it.
+    expires_at = models.DateTimeField(null=True)
 
     @staticmethod
     def hash_key(key: str) -> str:

@@ -15,7 +15,13 @@ from tqdm import tqdm
 
 from casetrail import clock
 from casetrail.accounts.models import Agency, User
-from casetrail.accounts.services import agency_create, agency_set_duty_owner, user_create
+from casetrail.accounts.second_factor import second_factor_required
+from casetrail.accounts.services import (
+    agency_create,
+    agency_set_duty_owner,
+    totp_device_create_for_demo,
+    user_create,
+)
 from casetrail.cases import services as cs
 from casetrail.cases.models import Case, InformationRequest, PanelMeeting, SupportAction, Tasking
 from casetrail.clock import frozen_at
@@ -535,7 +541,11 @@ class Demo:
             email=f"{member.first_name}.{member.last_name}@{domain}".lower(), agency=agency,
             roles=[member.role.value], job_title=member.job_title,
             panel_authority=self.agencies[member.panel_authority] if member.panel_authority else None,
+            is_demo=True,
         )
+        # Staff need a second factor; `manage.py demo_code <username>` prints a demo user's code.
+        if second_factor_required(self.users[member.username]):
+            totp_device_create_for_demo(user=self.users[member.username])
         return self.users[member.username]
 
     def meeting(self, day: date) -> PanelMeeting:

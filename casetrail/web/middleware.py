@@ -1,4 +1,5 @@
-"""Gives each request an id (echoed in a response header and every log line) and a CSP nonce."""
+"""Gives each request an id (echoed in a response header and every log line) and a CSP nonce,
+and holds back people who still owe a second factor."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ import secrets
 import time
 import uuid
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
+from casetrail.accounts.second_factor import has_confirmed_device, must_verify
 from casetrail.web.logging import request_id_var, user_id_var
 
 log = logging.getLogger("casetrail.request")
@@ -48,3 +54,39 @@ class RequestIdMiddleware:
             },
         )
         return response
+
+
+class SecondFactorMiddleware:
+    """Sends a signed-in person who must use a second factor (everyone but a pure referrer, and a
+    referrer who chose to set one up) to set up their authenticator app or enter its code before
+    any page but signing in and out, those two steps, the health check, assets and the API (which
+    takes bearer tokens, not sessions). Off when CASETRAIL_REQUIRE_SECOND_FACTOR is False."""
+
+    # URL names (resolver view_name) that an unverified person may still reach.
+    OPEN_VIEWS = frozenset({
+        "web:sign-in", "web:sign-out", "web:second-factor-set-up", "web:second-factor-check",
+        "web:oidc-start", "web:oidc-callback", "healthz",
+    })
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: object, view_args: object,
+                     view_kwargs: object) -> HttpResponse | None:
+        if not settings.CASETRAIL_REQUIRE_SECOND_FACTOR:
+            return None
+        user = request.user
+        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+            return None
+        match = request.resolver_match
+        if match is not None and (match.view_name in self.OPEN_VIEWS or match.namespace == "api"):
+            return None
+        if request.path.startswith(settings.STATIC_URL):
+            return None
+        if not must_verify(user):  # type: ignore[arg-type]
+            return None
+        step = "web:second-factor-check" if has_confirmed_device(user) else "web:second-factor-set-up"  # type: ignore[arg-type]
+        return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")

@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from casetrail.web import auth_views as sign_in_views
 from casetrail.web import views
 from casetrail.web.case_steps import STEPS
 from casetrail.web.steps import step_view
@@ -13,6 +14,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sign-in", views.SignInView.as_view(), name="sign-in"),
     path("sign-out", auth_views.LogoutView.as_view(), name="sign-out"),
+    # Second factor, confirming who you are again, single sign-on: casetrail/web/auth_views.py
+    path("second-factor/set-up", sign_in_views.second_factor_set_up, name="second-factor-set-up"),
+    path("second-factor/check", sign_in_views.second_factor_check, name="second-factor-check"),
+    path("confirm-identity", sign_in_views.confirm_identity, name="confirm-identity"),
+    path("sign-in/organisation", sign_in_views.oidc_start, name="oidc-start"),
+    path("sign-in/organisation/callback", sign_in_views.oidc_callback, name="oidc-callback"),
     path("my-work", views.my_work, name="my-work"),
     path("my-referrals", views.my_referrals, name="my-referrals"),
     path("referrals/new/", include("casetrail.web.referral_urls")),

@@ -39,6 +39,7 @@ from casetrail.core.roles import Role
 from casetrail.core.schedules import post_exit_review_dates, tasking_acknowledgement_due
 from casetrail.people.models import Person
 from casetrail.web import case_forms as f
+from casetrail.web.auth_views import reauthenticated
 from casetrail.web.case_steps import STEP_STAGES, STEPS
 from casetrail.web.steps import load_case, run_service
 
@@ -46,6 +47,16 @@ from casetrail.web.steps import load_case, run_service
 class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # Single sign-on (casetrail/web/auth_views.py): the button only when it is configured,
+        # and the problem when the provider's sign-in came back refused.
+        from django.conf import settings
+
+        return super().get_context_data(
+            oidc_enabled=settings.CASETRAIL_OIDC_ENABLED,
+            oidc_failed=settings.CASETRAIL_OIDC_ENABLED and self.request.GET.get("organisation") == "failed",
+            **kwargs)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -206,7 +217,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             can_assess=allowed(request.user, Permission.ASSESS, case)  # type: ignore[arg-type]
             and case.stage in (Stage.PANEL, Stage.AWAITING_CONSENT, Stage.SUPPORT),
             can_agenda=allowed(request.user, Permission.MANAGE_PANEL, case) and case.stage == Stage.PANEL,  # type: ignore[arg-type]
-            # MATCHES-PENDING
+            **_matches(request, case),
         )
         context.update(_break_glass_context(request, case))
         latest = selectors.latest_assessment(case)
@@ -220,6 +231,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
+@reauthenticated  # a disclosure: the password (and code) again unless given in the last few minutes
 def attachment_download(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
     from django.conf import settings
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casetrail.accounts.models import User
 from casetrail.core.lifecycle import Stage
@@ -42,7 +43,16 @@ class Command(BaseCommand):
         self.stdout.write(f"\nCasetrail runs at {SITE}")
 
     def sign_in_table(self, rows: list[tuple[str, str, str]]) -> None:
+        with_code = set(TOTPDevice.objects.filter(confirmed=True, user__is_demo=True)
+                        .values_list("user__username", flat=True))
         self.stdout.write(f"\nSign in with any of these users; every demo password is {PASSWORD}\n")
-        self.stdout.write(f"  {'username':<14} {'password':<21} {'role':<24} agency")
+        self.stdout.write(f"  {'username':<14} {'password':<21} {'code':<6} {'role':<24} agency")
         for username, role, agency in rows:
-            self.stdout.write(f"  {username:<14} {PASSWORD:<21} {role:<24} {agency}")
+            code = "yes" if username in with_code else "–"
+            self.stdout.write(f"  {username:<14} {PASSWORD:<21} {code:<6} {role:<24} {agency}")
+        if with_code:
+            self.stdout.write(
+                "\nUsers marked 'code' also enter a code from an authenticator app after the password. The demo"
+                "\nusers' apps are simulated: in another terminal, in this directory, print the current code with\n\n"
+                "  .venv/bin/python manage.py demo_code <username>     e.g. .venv/bin/python manage.py demo_code police\n\n"
+                "Each code works once and changes every 30 seconds.")
