@@ -276,6 +276,46 @@ def _person_out(user: User, person: Person) -> dict[str, Any]:
                       for c in selectors.person_history(user=user, person=person)]}
 
 
+def _match_out(m: Any) -> dict[str, Any]:
+    return {"person_reference": m.person.reference, "match_probability": m.probability,
+            "match_weight": m.best.match_weight,
+            "evidence": [{"field": e.field, "level": e.level, "agrees": e.agrees, "weight": e.weight}
+                         for e in m.best.evidence],
+            "referrals": len(m.referrals),
+            "cases": [{"case_id": c.pk, "case_reference": c.reference, "stage": c.stage} for c in m.visible_cases],
+            "hidden_cases": m.hidden_cases, "rejected": m.rejected is not None}
+
+
+# Before /people/{reference}: Django tries paths in order, and "match" would be taken for a reference.
+@api.post("/people/match", response={200: s.MatchesOut, **ERRORS}, tags=["people"])
+def match_people(request: HttpRequest, payload: s.IdentityIn) -> Any:
+    """A would-be referral's identity in; the earlier people it may be, with scores and evidence, out."""
+    from casetrail.audit.services import access_log
+    from casetrail.people.linkage.records import Identity
+    from casetrail.people.matching import person_matches
+
+    user = _user(request)
+    require(user, Permission.SEARCH)
+    errors: dict[str, list[str]] = {}
+    if not (payload.given_names.strip() or payload.family_name.strip() or payload.date_of_birth.strip()):
+        errors[""] = ["Give at least a name or a date of birth"]
+    if payload.date_of_birth.strip():
+        try:
+            PartialDate.from_iso(payload.date_of_birth.strip())
+        except ValueError:
+            errors["date_of_birth"] = ["Enter the date of birth as YYYY, YYYY-MM or YYYY-MM-DD"]
+    if errors:
+        raise InvalidInput(errors)
+    identity = Identity(record_id="query", given_names=payload.given_names, family_name=payload.family_name,
+                        other_names=tuple(payload.other_names), date_of_birth=payload.date_of_birth.strip(),
+                        sex=payload.sex, postcode=payload.postcode, address=payload.address, school=payload.school)
+    matches = person_matches(user=user, identity=identity)
+    for m in matches:
+        access_log(user=user, operation="consultation", subject=m.person, person=m.person, channel="api",
+                   justification="Identity check before or during a referral")
+    return {"matches": [_match_out(m) for m in matches]}
+
+
 @api.get("/people/{reference}", response={200: s.PersonOut, **ERRORS}, tags=["people"])
 def get_person(request: HttpRequest, reference: str) -> Any:
     user = _user(request)
@@ -628,45 +668,6 @@ def providers(request: HttpRequest) -> Any:
 
 
 # ---------------------------------------------------------------- person matching
-
-
-def _match_out(m: Any) -> dict[str, Any]:
-    return {"person_reference": m.person.reference, "match_probability": m.probability,
-            "match_weight": m.best.match_weight,
-            "evidence": [{"field": e.field, "level": e.level, "agrees": e.agrees, "weight": e.weight}
-                         for e in m.best.evidence],
-            "referrals": len(m.referrals),
-            "cases": [{"case_id": c.pk, "case_reference": c.reference, "stage": c.stage} for c in m.visible_cases],
-            "hidden_cases": m.hidden_cases, "rejected": m.rejected is not None}
-
-
-@api.post("/people/match", response={200: s.MatchesOut, **ERRORS}, tags=["people"])
-def match_people(request: HttpRequest, payload: s.IdentityIn) -> Any:
-    """A would-be referral's identity in; the earlier people it may be, with scores and evidence, out."""
-    from casetrail.audit.services import access_log
-    from casetrail.people.linkage.records import Identity
-    from casetrail.people.matching import person_matches
-
-    user = _user(request)
-    require(user, Permission.SEARCH)
-    errors: dict[str, list[str]] = {}
-    if not (payload.given_names.strip() or payload.family_name.strip() or payload.date_of_birth.strip()):
-        errors[""] = ["Give at least a name or a date of birth"]
-    if payload.date_of_birth.strip():
-        try:
-            PartialDate.from_iso(payload.date_of_birth.strip())
-        except ValueError:
-            errors["date_of_birth"] = ["Enter the date of birth as YYYY, YYYY-MM or YYYY-MM-DD"]
-    if errors:
-        raise InvalidInput(errors)
-    identity = Identity(record_id="query", given_names=payload.given_names, family_name=payload.family_name,
-                        other_names=tuple(payload.other_names), date_of_birth=payload.date_of_birth.strip(),
-                        sex=payload.sex, postcode=payload.postcode, address=payload.address, school=payload.school)
-    matches = person_matches(user=user, identity=identity)
-    for m in matches:
-        access_log(user=user, operation="consultation", subject=m.person, person=m.person, channel="api",
-                   justification="Identity check before or during a referral")
-    return {"matches": [_match_out(m) for m in matches]}
 
 
 @api.get("/cases/{case_id}/matches", response={200: s.MatchesOut, **ERRORS}, tags=["people"])

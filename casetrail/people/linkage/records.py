@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ COLUMNS: dict[str, str] = {
     "family": "str",  # family name without spaces or hyphens
     "family_ph": "str",
     "family_parts": "list",  # parts of a multi-part family name, particles (al, van...) left out
+    "family_first": "str",  # the first of those parts
     "family_all": "list",  # family name and the family names of aliases
     "dob": "str",  # YYYY-MM-DD, only when complete
     "dob_digits": "str",  # YYYYMMDD, only when complete
@@ -97,14 +99,21 @@ _SPECIAL = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d",
             "ı": "i", "ħ": "h", "ŋ": "ng", "ſ": "s"}
 _FOLD = str.maketrans({**_CYRILLIC, **_GREEK, **_SPECIAL, "'": "", "’": "", "‘": "", "`": ""})
 _NOT_LETTER = re.compile(r"[^a-z]+")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
 @lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Lower-case ASCII letters and single spaces; everything else separates words."""
+    return _NOT_LETTER.sub(" ", _ascii(text).lower().replace("'", "").replace("`", "")).strip()
+
+
+def _ascii(text: str) -> str:
+    """Text folded to ASCII: compatibility forms, accents, other alphabets (see module docstring)."""
+    if text.isascii():
+        return text
     text = unicodedata.normalize("NFKC", text).lower().translate(_FOLD)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return _NOT_LETTER.sub(" ", text).strip()
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=200_000)
@@ -230,12 +239,13 @@ def parse_date(text: str) -> tuple[int | None, int | None, int | None]:
 
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+_NOT_UPPER_ALNUM = re.compile(r"[^A-Z0-9]")
 
 
 @lru_cache(maxsize=200_000)
 def parse_postcode(text: str) -> tuple[str | None, str | None, str | None]:
     """(postcode, sector, district) of a UK postcode; None where it cannot tell."""
-    compact = re.sub(r"[^A-Z0-9]", "", fold_upper(text))
+    compact = _NOT_UPPER_ALNUM.sub("", _ascii(text).upper())
     match = _POSTCODE.match(compact)
     if match:
         outward, inward = match.groups()
@@ -245,9 +255,19 @@ def parse_postcode(text: str) -> tuple[str | None, str | None, str | None]:
     return None, None, None
 
 
-def fold_upper(text: str) -> str:
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text or ""))
-    return "".join(c for c in text if not unicodedata.combining(c)).upper()
+@lru_cache(maxsize=200_000)
+def fold_address(text: str) -> str:
+    """The house and street of an address (a flat or unit line is skipped), folded like a name
+    but keeping house numbers."""
+    parts = [_NOT_ALNUM.sub(" ", _ascii(p).lower().replace("'", "")).strip() for p in text.split(",")]
+    parts = [p for p in parts if p]
+    for part in parts:
+        if part.split()[0] not in _UNIT_WORDS:
+            return part
+    return parts[0] if parts else ""
+
+
+_UNIT_WORDS = frozenset({"flat", "apartment", "apt", "unit", "room", "floor", "basement"})
 
 
 _SEXES = {"m": "m", "male": "m", "man": "m", "boy": "m", "f": "f", "female": "f", "woman": "f",
@@ -276,7 +296,7 @@ def normalise(identity: Identity) -> dict[str, Any]:
             family_all.add(tokens[-1])
     year, month, day = parse_date(_text(identity.date_of_birth))
     postcode, sector, district = parse_postcode(_text(identity.postcode))
-    address = fold(_text(identity.address).split(",")[0])
+    address = fold_address(_text(identity.address))
     school = fold(_text(identity.school))
     full = year is not None and month is not None and day is not None
     return {
@@ -288,6 +308,7 @@ def normalise(identity: Identity) -> dict[str, Any]:
         "family": _none(family),
         "family_ph": phonetic(family),
         "family_parts": list(family_parts) or None,
+        "family_first": family_parts[0] if family_parts else None,
         "family_all": sorted(family_all) or None,
         "dob": f"{year:04d}-{month:02d}-{day:02d}" if full else None,
         "dob_digits": f"{year:04d}{month:02d}{day:02d}" if full else None,
@@ -352,11 +373,19 @@ def normalise_table(table: Any, *, progress: Any = None) -> Any:
         source = iter(table)
     out: dict[str, list[Any]] = {c: [] for c in COLUMNS}
     appenders = [(out[c].append, c) for c in COLUMNS]
-    for i, identity in enumerate(source):
-        record = normalise(identity)
-        for append, c in appenders:
-            append(record[c])
-        if progress is not None and i % 10_000 == 0:
-            progress(i)
+    # Millions of small lists would have the cyclic garbage collector rescan everything made so
+    # far, again and again (a million records took minutes); nothing made here forms a cycle.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for i, identity in enumerate(source):
+            record = normalise(identity)
+            for append, c in appenders:
+                append(record[c])
+            if progress is not None and i % 10_000 == 0:
+                progress(i)
+    finally:
+        if collecting:
+            gc.enable()
     types = {"str": pa.string(), "int": pa.int64(), "list": pa.list_(pa.string())}
     return pa.table({c: pa.array(out[c], type=types[t]) for c, t in COLUMNS.items()})

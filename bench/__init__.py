@@ -1,0 +1,1 @@
+"""Benchmarks: each has a README and its last results."""

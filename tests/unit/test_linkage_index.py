@@ -1,0 +1,180 @@
+"""Intake matching: every earlier referral of the same person is found however the identity was
+written, scored with exactly the match weights Splink computes."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casetrail.people.linkage.index import CandidateIndex, score_normalised
+from casetrail.people.linkage.model import linker_for
+from casetrail.people.linkage.records import (
+    Identity,
+    identities_from_table,
+    normalise,
+    normalise_table,
+)
+from tests.unit.linkage_helpers import population, shipped_model, trained_model
+
+
+@pytest.fixture(scope="module")
+def background():
+    return identities_from_table(population(3000, seed=5))
+
+
+@pytest.fixture(scope="module")
+def model():
+    return shipped_model()
+
+
+def index_with(background, model, *identities):
+    index = CandidateIndex.build(background, model)
+    for identity in identities:
+        index.add(identity)
+    return index
+
+
+def top(index, identity):
+    found = index.candidates(identity, limit=5)
+    assert found, f"no candidate for {identity}"
+    return found[0]
+
+
+def levels(candidate):
+    return {e.field: e.level for e in candidate.evidence}
+
+
+def test_the_southport_pattern_one_person_three_referrals(background, model):
+    first = Identity("s1", "Tobias", "Rutherford", date_of_birth="2006-08-07", postcode="LS6 2AB", sex="M")
+    second = Identity("s2", "Tobias", "Rutherfrod", date_of_birth="2006-08-07", sex="M")
+    third = Identity("s3", "Tobias", "Rutherfurd", date_of_birth="2006-08-07", postcode="LS6 2AB", sex="M")
+    index = index_with(background, model, first)
+    found = index.candidates(second)
+    assert found[0].record_id == "s1" and found[0].match_probability > 0.9
+    assert levels(found[0])["Family name"] == "one letter different"
+    index.add(second)
+    found = index.candidates(third)
+    assert {c.record_id for c in found[:2]} == {"s1", "s2"}
+    assert all(c.match_probability > 0.9 for c in found[:2])
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "field", "level"),
+    [
+        (("Mohammed", "Hussain", "2008-03-14"), ("Muhammad", "Hussain", "2008-03-14"),
+         "Given name", "nickname or spelling variant"),
+        (("Aleksandr", "Ivanov", "2007-11-02"), ("Alexander", "Ivanov", "2007-11-02"),
+         "Given name", "nickname or spelling variant"),
+        (("Robert", "Fairbrother", "2009-05-20"), ("Bob", "Fairbrother", "2009-05-20"),
+         "Given name", "nickname or spelling variant"),
+        (("Kwame", "Mensah", "2005-01-30"), ("Mensah", "Kwame", "2005-01-30"),
+         "Family name", "given and family names swapped"),
+        (("Priya", "Ranganathan", "2006-04-09"), ("Priya", "Ranganathan", "2006-09-04"),
+         "Date of birth", "transposed day and month"),
+        (("Chloe", "Smith-Jones", "2010-07-23"), ("Chloe", "Jones", "2010-07-23"),
+         "Family name", "shares part of a multi-part name"),
+        (("Oskar", "Wojciechowski", "2004-12-01"), ("Oskar", "Wojciechowski", "2004"),
+         "Date of birth", "year agrees, month not recorded"),
+    ],
+)
+def test_an_earlier_referral_is_found_however_the_identity_was_written(background, model, earlier, later, field, level):
+    first = Identity("e1", earlier[0], earlier[1], date_of_birth=earlier[2], postcode="BD7 1AA")
+    second = Identity("e2", later[0], later[1], date_of_birth=later[2], postcode="BD7 1AA")
+    found = top(index_with(background, model, first), second)
+    assert found.record_id == "e1"
+    assert found.match_probability > 0.5
+    assert levels(found)[field] == level
+
+
+def test_evidence_says_what_agreed_and_what_was_missing(background, model):
+    first = Identity("v1", "Amelia", "Hartley", date_of_birth="2011-02-03", postcode="HX1 4QT")
+    second = Identity("v2", "Amelia", "Hartley", date_of_birth="2011-02-03")
+    found = top(index_with(background, model, first), second)
+    by_field = {e.field: e for e in found.evidence}
+    assert by_field["Given name"].level == "exact" and by_field["Given name"].agrees is True
+    assert by_field["Postcode"].level == "missing" and by_field["Postcode"].agrees is None
+    assert by_field["Postcode"].weight == 0.0
+    assert abs(sum(e.weight for e in found.evidence) + model.weights.prior - found.match_weight) < 1e-9
+
+
+def test_removed_records_are_no_longer_candidates(background, model):
+    first = Identity("x1", "Harriet", "Quayle", date_of_birth="2003-06-06")
+    index = index_with(background, model, first)
+    assert top(index, Identity("x2", "Harriet", "Quayle", date_of_birth="2003-06-06")).record_id == "x1"
+    assert index.remove("x1") and "x1" not in index
+    assert all(c.record_id != "x1" for c in index.candidates(Identity("x2", "Harriet", "Quayle")))
+
+
+def test_a_record_is_never_its_own_candidate(background, model):
+    first = Identity("y1", "Ivo", "Pemberton", date_of_birth="2001-01-01")
+    assert index_with(background, model, first).candidates(first) == []
+
+
+def test_an_identity_with_only_a_date_and_postcode_still_gets_candidates(background, model):
+    first = Identity("z1", "Nell", "Gwynne", date_of_birth="2002-02-02", postcode="CF10 1AA")
+    found = index_with(background, model, first).candidates(
+        Identity("z2", "", "", date_of_birth="2002-02-02", postcode="CF10 1AA"), min_probability=0.0
+    )
+    assert found and found[0].record_id == "z1"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40), st.text(max_size=14), st.text(max_size=10),
+       st.lists(st.text(max_size=15), max_size=2))
+def test_bad_input_never_raises_from_candidates(given_names, family_name, dob, postcode, aliases):
+    index = _HYPOTHESIS_INDEX.get("index")
+    if index is None:
+        index = _HYPOTHESIS_INDEX["index"] = CandidateIndex.build(
+            identities_from_table(population(500, seed=9)), shipped_model()
+        )
+    found = index.candidates(Identity("q", given_names, family_name, tuple(aliases), dob, dob, postcode))
+    assert isinstance(found, list)
+
+
+_HYPOTHESIS_INDEX: dict[str, CandidateIndex] = {}
+
+
+def test_a_non_identity_is_a_clear_error(background, model):
+    with pytest.raises(TypeError):
+        CandidateIndex(model).candidates({"given_names": "x"})  # type: ignore[arg-type]
+
+
+def test_index_scores_equal_splinks_predict():
+    model = trained_model()
+    data = normalise_table(population(4000, seed=21))
+    predictions = linker_for(model, data).inference.predict(warning_mode="never").as_pyarrow_table()
+    assert predictions.num_rows > 100
+    rows = {r["record_id"]: r for r in data.to_pylist()}
+    sample = random.Random(0).sample(predictions.to_pylist(), min(3000, predictions.num_rows))
+    for pair in sample:
+        ours = score_normalised(model, rows[pair["record_id_l"]], rows[pair["record_id_r"]])
+        assert abs(ours - pair["match_weight"]) < 1e-6, pair
+
+
+def test_intake_candidates_carry_splinks_weight_and_probability():
+    model = trained_model()
+    table = population(2000, seed=22)
+    data = normalise_table(table)
+    predictions = linker_for(model, data).inference.predict(warning_mode="never").as_pyarrow_table()
+    splink = {(p["record_id_l"], p["record_id_r"]): p for p in predictions.to_pylist()}
+    identities = identities_from_table(table)
+    index = CandidateIndex.build(identities, model)
+    checked = 0
+    for identity in identities[:300]:
+        for candidate in index.candidates(identity, limit=20, min_probability=0.0):
+            pair = splink.get((identity.record_id, candidate.record_id)) or splink.get(
+                (candidate.record_id, identity.record_id))
+            if pair is not None:
+                assert abs(candidate.match_weight - pair["match_weight"]) < 1e-6
+                assert abs(candidate.match_probability - pair["match_probability"]) < 1e-6
+                checked += 1
+    assert checked > 20
+
+
+def test_normalised_records_can_be_added_directly(model):
+    index = CandidateIndex(model)
+    index.add(normalise(Identity("n1", "Maud", "Gonne", date_of_birth="1999-09-09")))
+    assert top(index, Identity("n2", "Maud", "Gonne", date_of_birth="1999-09-09")).record_id == "n1"

@@ -1,0 +1,79 @@
+"""Training the linkage model on the data itself, saving it and batch dedupe."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from casetrail.people.linkage.dedupe import find_duplicates
+from casetrail.people.linkage.model import COMPARISONS, LinkageModel, train_model
+from casetrail.people.linkage.records import Identity
+from tests.unit.linkage_helpers import population, trained_model
+
+
+def test_a_trained_model_saves_its_parameters_and_training_date(tmp_path):
+    model = trained_model()
+    path = model.save(tmp_path / "model.json")
+    saved = json.loads(path.read_text())
+    assert saved["record_count"] == 8000 and saved["trained_at"].startswith("20")
+    assert saved["versions"]["splink"].startswith("5.") and saved["versions"]["duckdb"]
+    levels = [lv for c in saved["splink_settings"]["comparisons"] for lv in c["comparison_levels"]]
+    assert all("m_probability" in lv and "u_probability" in lv for lv in levels if not lv.get("is_null_level"))
+    loaded = LinkageModel.load(path)
+    assert loaded.weights == model.weights and loaded.trained_at == model.trained_at
+
+
+def test_weights_reward_agreement_and_penalise_difference():
+    weights = {c.name: {lv.label: lv.weight for lv in c.levels} for c in trained_model().weights.comparisons}
+    for name in ("given_name", "family_name", "date_of_birth"):
+        assert weights[name]["exact"] > 3 > weights[name]["different"]
+        assert weights[name]["missing"] == 0.0
+    assert [c.name for c in trained_model().weights.comparisons] == [c.name for c in COMPARISONS]
+
+
+def test_unbounded_em_is_refused():
+    with pytest.raises(ValueError, match="unbounded"):
+        train_model(population(50), max_pairs=None)  # type: ignore[arg-type]
+
+
+def test_a_model_file_from_elsewhere_is_a_clear_error(tmp_path):
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps({"link_type": "dedupe_only"}))
+    with pytest.raises(ValueError, match="not a Casetrail linkage model"):
+        LinkageModel.load(path)
+
+
+def test_batch_dedupe_groups_the_southport_referrals_for_review():
+    table = population(3000, seed=31)
+    extra = [
+        Identity("s1", "Tobias", "Rutherford", date_of_birth="2006-08-07", postcode="LS6 2AB", sex="M"),
+        Identity("s2", "Tobias", "Rutherfrod", date_of_birth="2006-08-07", sex="M"),
+        Identity("s3", "Tobias", "Rutherfurd", date_of_birth="2006-08-07", postcode="LS6 2AB", sex="M"),
+    ]
+    from casetrail.people.linkage.records import identities_from_table
+
+    result = find_duplicates(identities_from_table(table) + extra, trained_model())
+    assert ["s1", "s2", "s3"] in result.groups()
+    assert result.pairs.num_rows > 0 and result.clusters.num_rows == 3003
+
+
+def test_batch_dedupe_finds_the_populations_duplicates():
+    table = population(4000, seed=32)
+    result = find_duplicates(table, trained_model())
+    truth = dict(zip(table.column("record_id").to_pylist(), table.column("person_key").to_pylist(), strict=True))
+    cluster = dict(zip(result.clusters.column("record_id").to_pylist(),
+                       result.clusters.column("cluster_id").to_pylist(), strict=True))
+    from collections import defaultdict
+    from itertools import combinations
+
+    def pairs(labels):
+        groups = defaultdict(list)
+        for record, label in labels.items():
+            groups[label].append(record)
+        return {tuple(sorted(p)) for g in groups.values() for p in combinations(g, 2)}
+
+    true_pairs, found = pairs(truth), pairs(cluster)
+    precision = len(true_pairs & found) / max(1, len(found))
+    recall = len(true_pairs & found) / max(1, len(true_pairs))
+    assert precision > 0.9 and recall > 0.8, (precision, recall)
