@@ -211,6 +211,9 @@ STORAGES = {
 }
 # Attachments are stored outside the web root and only served through an access-checked view.
 MEDIA_ROOT = Path(env_str("CASETRAIL_UPLOAD_DIR", str(VAR_DIR / "uploads")))
+# The person-linkage model `linkage_train` writes and matching reads (docs/linkage.md); until it
+# exists, the model shipped with Casetrail (trained on a synthetic population) is used.
+CASETRAIL_LINKAGE_MODEL = Path(env_str("CASETRAIL_LINKAGE_MODEL", str(VAR_DIR / "linkage" / "model.json")))
 MAX_ATTACHMENT_BYTES = env_int("CASETRAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -25,10 +25,15 @@ from casetrail.referrals.models import Referral
 DEFAULT_MODEL = Path(__file__).resolve().parent / "linkage_data" / "default_model.json"
 
 
+def trained_model_path() -> Path:
+    """Where `linkage_train` saves the model trained on this deployment's referrals."""
+    return Path(settings.CASETRAIL_LINKAGE_MODEL)
+
+
 def model_path() -> Path:
     """The trained model in use: the deployment's own once `linkage_train` has run, else the
     default trained on the synthetic population and shipped with Casetrail."""
-    trained = Path(getattr(settings, "CASETRAIL_LINKAGE_MODEL", settings.VAR_DIR / "linkage" / "model.json"))
+    trained = trained_model_path()
     return trained if trained.exists() else DEFAULT_MODEL
 
 
@@ -107,7 +112,8 @@ class PersonMatch:
         return f"{self.probability * 100:.1f}%" if self.probability < 0.999 else "over 99.9%"
 
 
-def _current(person: Person) -> Person:
+def current_person(person: Person) -> Person:
+    """The person record a merged record now lives on."""
     seen = set()
     while person.merged_into_id and person.pk not in seen:
         seen.add(person.pk)
@@ -138,8 +144,8 @@ def person_matches(*, user: Any, identity: Identity, exclude_person: Person | No
         referral = referrals.get(int(candidate.record_id))
         if referral is None:
             continue
-        person = _current(referral.person)
-        if exclude_person is not None and person.pk == _current(exclude_person).pk:
+        person = current_person(referral.person)
+        if exclude_person is not None and person.pk == current_person(exclude_person).pk:
             continue
         match = by_person.get(person.pk)
         if match is None:

@@ -87,7 +87,7 @@ STEPS: dict[str, Step] = {
         title="Gateway assessment", caption="Police Prevent officer", form_class=f.GatewayForm,
         permission=Permission.GATEWAY_DECIDE, success="Gateway decision recorded",
         intro="Record the checks you have made, your contact with the referrer and the outcome.",
-        perform=lambda r, c, d: services.gateway_decide(user=r.user, case=c, **d)),
+        perform=lambda r, c, d: services.gateway_decide(user=r.user, case=c, **d), shows_matches=True),
     "signposting": Step(
         title="Record the signposted service's reply", form_class=f.SignpostingReplyForm,
         permission=Permission.RECORD_SIGNPOSTING_REPLY, success="Reply recorded",

@@ -25,6 +25,7 @@ from casetrail.core.errors import (
     StaleState,
     TransitionNotAllowed,
 )
+from casetrail.core.lifecycle import Stage
 from casetrail.core.policy import Permission
 
 
@@ -57,6 +58,17 @@ def load_case(request: HttpRequest, case_id: int) -> Case:
     return case
 
 
+def matches_context(request: HttpRequest, case: Case) -> dict[str, Any]:
+    """Suggested earlier records of the person, for those who may link them, and the link to undo."""
+    if not allowed(request.user, Permission.LINK_PERSON, case):  # type: ignore[arg-type]
+        return {}
+    link = case.decisions.filter(type="person_link").order_by("-recorded_at", "-pk").first()
+    if link is not None and case.decisions.filter(type="person_unlink", supersedes=link).exists():
+        link = None
+    matches = selectors.case_matches(user=request.user, case=case) if case.stage != Stage.CLOSED else []  # type: ignore[arg-type]
+    return {"matches": matches, "can_link": True, "active_link": link}
+
+
 @dataclass
 class Step:
     """A step's page: its form, who may take it, and the service it calls."""
@@ -72,6 +84,7 @@ class Step:
     initial: Callable[[HttpRequest, Case], dict[str, Any]] = field(default=lambda request, case: {})
     button: str = "Save and continue"
     warning: str = ""
+    shows_matches: bool = False  # the possible earlier records of the person, beside the form
 
 
 class CaseStepView(LoginRequiredMixin, View):
@@ -82,7 +95,10 @@ class CaseStepView(LoginRequiredMixin, View):
             raise PermissionDenied("Your role or agency cannot do this on this case.")
 
     def _render(self, request: HttpRequest, case: Case, form: forms.Form, status: int = 200) -> HttpResponse:
-        return render(request, "cases/step.html", {"case": case, "form": form, "step": self.step}, status=status)
+        context = {"case": case, "form": form, "step": self.step}
+        if self.step.shows_matches:
+            context.update(matches_context(request, case))
+        return render(request, "cases/step.html", context, status=status)
 
     def get(self, request: HttpRequest, case_id: int) -> HttpResponse:
         case = load_case(request, case_id)

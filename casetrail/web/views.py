@@ -41,7 +41,7 @@ from casetrail.people.models import Person
 from casetrail.web import case_forms as f
 from casetrail.web.auth_views import reauthenticated
 from casetrail.web.case_steps import STEP_STAGES, STEPS
-from casetrail.web.steps import load_case, run_service
+from casetrail.web.steps import load_case, matches_context, run_service
 
 
 class SignInView(auth_views.LoginView):
@@ -104,17 +104,6 @@ def referrer_news(case: Any) -> str:
         outcome = "closed" if case.outcome == "exited" else case.outcome
         return REFERRER_NEWS.get(outcome, REFERRER_NEWS["closed"])
     return REFERRER_NEWS.get(case.stage, REFERRER_NEWS["gateway"])
-
-
-def _matches(request: HttpRequest, case: Any) -> dict[str, Any]:
-    """Suggested earlier records of the person, for those who may link them, and the link to undo."""
-    if not allowed(request.user, Permission.LINK_PERSON, case):  # type: ignore[arg-type]
-        return {}
-    link = case.decisions.filter(type="person_link").order_by("-recorded_at", "-pk").first()
-    if link is not None and case.decisions.filter(type="person_unlink", supersedes=link).exists():
-        link = None
-    matches = selectors.case_matches(user=request.user, case=case) if case.stage != Stage.CLOSED else []  # type: ignore[arg-type]
-    return {"matches": matches, "can_link": True, "active_link": link}
 
 
 def _break_glass_context(request: HttpRequest, case: Any) -> dict[str, Any]:
@@ -217,7 +206,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             can_assess=allowed(request.user, Permission.ASSESS, case)  # type: ignore[arg-type]
             and case.stage in (Stage.PANEL, Stage.AWAITING_CONSENT, Stage.SUPPORT),
             can_agenda=allowed(request.user, Permission.MANAGE_PANEL, case) and case.stage == Stage.PANEL,  # type: ignore[arg-type]
-            **_matches(request, case),
+            **matches_context(request, case),
         )
         context.update(_break_glass_context(request, case))
         latest = selectors.latest_assessment(case)
@@ -245,6 +234,9 @@ def attachment_download(request: HttpRequest, case_id: int, attachment_id: int) 
                             as_attachment=True, filename=attachment.original_name,
                             content_type=attachment.content_type)
     response["X-Content-Type-Options"] = "nosniff"
+    # Even if a browser were to open it in place, nothing in it may run, and no copy may be kept.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "no-store, private"
     return response
 
 

@@ -100,15 +100,29 @@ def test_a_different_person_is_not_suggested_and_a_rejection_is_recorded(world: 
     police = world.users["police"]
     assert all(m.person.pk != boy.person_id for m in selectors.case_matches(user=police, case=stranger))
     suggested = selectors.case_matches(user=police, case=twin)
-    if suggested and suggested[0].person.pk == boy.person_id:
-        # A twin may be suggested; the officer records why it is not the same person.
-        with pytest.raises(InvalidInput):
-            services.match_reject(user=police, case=twin, person=boy.person, rationale="no")
-        services.match_reject(user=police, case=twin, person=boy.person,
-                              rationale="Twin brother: different first name, confirmed with the school.")
-        again = selectors.case_matches(user=police, case=twin)
-        assert again[0].rejected is not None
-        assert Decision.objects.filter(case=twin, type="match_rejected").count() == 1
+    # A twin shares surname, date of birth, address and school: the brother is put to the officer
+    # (a person decides), and the officer records why it is not the same person.
+    assert suggested and suggested[0].person.pk == boy.person_id and suggested[0].rejected is None
+    with pytest.raises(InvalidInput):
+        services.match_reject(user=police, case=twin, person=boy.person, rationale="no")
+    assert not Decision.objects.filter(case=twin, type="match_rejected").exists()
+    services.match_reject(user=police, case=twin, person=boy.person,
+                          rationale="Twin brother: different first name, confirmed with the school.")
+    again = selectors.case_matches(user=police, case=twin)
+    assert again[0].person.pk == boy.person_id and again[0].rejected is not None
+    assert Decision.objects.filter(case=twin, type="match_rejected").count() == 1
+
+
+def test_the_gateway_page_shows_the_possible_earlier_records_beside_the_decision(world: World, client: Client) -> None:
+    first = _refer(world, START, "one")
+    second = _refer(world, START + timedelta(days=150), "two", family_name="Rudakowsky")
+    client.login(username="police", password=PASSWORD)
+    page = client.get(f"/cases/{second.pk}/gateway").content.decode()
+    assert "Gateway assessment" in page and "Possible earlier records of this person" in page
+    assert first.person.reference in page and "Evidence, field by field" in page
+    # Someone who may not link people sees the form's page without them.
+    client.login(username="referrer", password=PASSWORD)
+    assert client.get(f"/cases/{second.pk}/gateway").status_code in (403, 404)
 
 
 def test_a_wrong_link_can_be_undone_restoring_both_histories(world: World) -> None:
