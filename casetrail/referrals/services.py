@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 from dataclasses import asdict
 from pathlib import Path
@@ -20,7 +21,7 @@ from casetrail.core.lifecycle import Stage
 from casetrail.core.policy import Permission
 from casetrail.core.referrals import ReferralInput, normalise_postcode, referral_errors
 from casetrail.core.roles import AgencyKind
-from casetrail.referrals.attachments import UploadedFile, check_upload
+from casetrail.referrals.attachments import MAX_FILES, UploadedFile, check_upload
 from casetrail.referrals.models import Attachment, IdempotencyRecord, Referral
 
 
@@ -68,7 +69,9 @@ def referral_submit(
             "That area has no police Prevent team set up to screen referrals; contact the administrator"
         )
     checked = []
-    for index, upload in enumerate(attachments or []):
+    if len(attachments or []) > MAX_FILES:
+        errors.setdefault("attachments", []).append(f"You can attach up to {MAX_FILES} files")
+    for index, upload in enumerate((attachments or [])[:MAX_FILES]):
         try:
             checked.append(check_upload(upload))
         except InvalidInput as problem:
@@ -76,21 +79,35 @@ def referral_submit(
     if errors:
         raise InvalidInput(errors)
 
+    written: list[Path] = []
     try:
         with transaction.atomic():
-            referral = _create(user=user, data=data, authority=authority, checked=checked, channel=channel)
+            referral = _create(user=user, data=data, authority=authority, checked=checked, channel=channel,
+                               written=written)
             if idempotency_key:
                 IdempotencyRecord.objects.create(
                     user=user, key=idempotency_key, request_hash=fingerprint, referral=referral,
                     created_at=clock.now(),
                 )
-    except IntegrityError:
+    except BaseException as failure:
+        # Nothing was recorded, so no file may stay behind either.
+        for path in written:
+            path.unlink(missing_ok=True)
+        if not isinstance(failure, IntegrityError):
+            raise
         # A concurrent retry with the same key won the race: answer with its referral.
         earlier = IdempotencyRecord.objects.filter(user=user, key=idempotency_key).select_related("referral").first()
         if earlier is None:
             raise
         return _replay(earlier, fingerprint), False
     return referral, True
+
+
+def _store(path: Path, content: bytes) -> None:
+    """Write a new file readable by this service alone and never executable; never overwrite one."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
 
 
 def _replay(earlier: IdempotencyRecord, fingerprint: str) -> Referral:
@@ -101,7 +118,8 @@ def _replay(earlier: IdempotencyRecord, fingerprint: str) -> Referral:
     return earlier.referral
 
 
-def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list, channel: str) -> Referral:  # type: ignore[type-arg]
+def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list, channel: str,  # type: ignore[type-arg]
+            written: list[Path]) -> Referral:
     from casetrail.cases.models import Case
     from casetrail.people.services import person_create, person_index
 
@@ -157,7 +175,8 @@ def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list
     upload_dir.mkdir(parents=True, exist_ok=True)
     for item in checked:
         stored = secrets.token_hex(16)
-        (upload_dir / stored).write_bytes(item.content)
+        _store(upload_dir / stored, item.content)
+        written.append(upload_dir / stored)
         Attachment.objects.create(
             referral=referral, original_name=item.name, stored_name=stored,
             content_type=item.content_type, size=len(item.content), sha256=item.sha256, uploaded_at=now,
