@@ -41,7 +41,10 @@ def settings() -> SettingsCreator:
 def linker(normalised: Any, *, memory_limit: str = "4GB") -> Linker:
     import duckdb
 
+    from bench.linkage.common import DUCKDB_TEMP
+
     con = duckdb.connect()
+    con.execute(f"SET temp_directory = '{DUCKDB_TEMP}'")
     con.execute(f"SET memory_limit = '{memory_limit}'")
     db_api = DuckDBAPI(con)
     return Linker(db_api.register(columns(normalised), table_name="baseline_people"), settings(),

@@ -46,6 +46,7 @@ def run_baseline(size: int, seed: int = 0, out: str | None = None, *, cluster_th
     data = common.normalised(size, seed)
     settings = json.loads((common.CACHE / f"baseline_{size}_{seed}.json").read_text())
     con = duckdb.connect()
+    con.execute(f"SET temp_directory = '{common.DUCKDB_TEMP}'")
     con.execute("SET memory_limit = '4GB'")
     figures: dict = {}
     started = time.perf_counter()

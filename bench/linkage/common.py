@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 CACHE = Path(os.environ.get("CASETRAIL_BENCH_CACHE", "/tmp/casetrail-bench"))
+# DuckDB spills into ./.tmp unless told otherwise; keep it in the cache, out of the repository.
+DUCKDB_TEMP = CACHE / "duckdb-tmp"
+os.environ.setdefault("CASETRAIL_LINKAGE_TEMP", str(DUCKDB_TEMP))
 
 
 def machine() -> dict[str, Any]:

@@ -36,7 +36,8 @@ def febrl(n: int) -> tuple[pa.Table, set[tuple[str, str]]]:
     otherwise dropped: record ids are opaque and shuffled, so nothing but person_key carries
     the truth. soc_sec_id is dropped too (a national identifier would make matching trivial).
     FEBRL has no sex, other names or school ('' in all), Australian four-digit postcodes (kept
-    as they are, so they do not match the UK pattern), and dates of birth as YYYYMMDD, some
+    as they are: normalise keeps a postcode that is not a UK one as a string that agrees
+    exactly or by one character), and dates of birth as YYYYMMDD, some
     corrupted: an impossible day keeps 'YYYY-MM', an impossible month keeps 'YYYY'. FEBRL 4 is
     a linking task between two files; here both files are one table to deduplicate (its true
     pairs all join a record of one file with one of the other). referred_on is invented,

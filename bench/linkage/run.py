@@ -56,8 +56,9 @@ def _f(value: object, digits: int = 4) -> str:
 
 
 def summary(size: int, results: dict[str, dict]) -> str:
-    m = common.machine()
-    lines = [f"Linkage benchmarks at {size:,} records; {m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']}",
+    m, v = common.machine(), common.versions()
+    lines = [f"Linkage benchmarks at {size:,} records; {m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']}; "
+             f"Python {m['python']}, Splink {v['splink']}, DuckDB {v['duckdb']}, pyarrow {v['pyarrow']}",
              "", "| measure | Casetrail | Splink default | target |", "|---|---|---|---|"]
     t, tb = results.get("training", {}), results.get("training (Splink default)", {})
     d, db = results.get("dedupe", {}), results.get("dedupe (Splink default)", {})
@@ -82,6 +83,18 @@ def summary(size: int, results: dict[str, dict]) -> str:
     for name, figures in results.items():
         if "error" in figures:
             lines.append(f"| {name} | failed: {figures['error']} | | |")
+    accuracy = results.get("accuracy on FEBRL", {})
+    if any(k.startswith("febrl") for k in accuracy):
+        lines += ["", "FEBRL (fixed sizes, without the ID column), pairwise best F1 / recall at precision >= 0.98:",
+                  "", "| dataset | Casetrail | Casetrail without vetoes | Splink default |", "|---|---|---|---|"]
+        for n in (1, 2, 3, 4):
+            f = accuracy.get(f"febrl{n}")
+            if not isinstance(f, dict):
+                lines.append(f"| FEBRL {n} | {f} | | |")
+                continue
+            cells = [f"{_f(f[k]['pairs_best_f1']['f1'], 3)} / {_f(f[k]['pairs_recall_at_precision_0.98']['recall'], 3)}"
+                     for k in ("casetrail", "casetrail_without_vetoes", "splink_default")]
+            lines.append(f"| FEBRL {n} ({f['records']:,} records) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -72,6 +72,10 @@ def test_the_southport_pattern_one_person_three_referrals(background, model):
          "Given name", "nickname or spelling variant"),
         (("Kwame", "Mensah", "2005-01-30"), ("Mensah", "Kwame", "2005-01-30"),
          "Family name", "given and family names swapped"),
+        (("Rahul Tejas", "Ranawat", "2003-06-12"), ("Ranawat", "Rahul Tejas", "2003-06-12"),
+         "Family name", "given and family names swapped"),
+        (("Nikhil", "Parmar", "2008-06-07"), ("Parmar", "Nik", "2008-06-07"),
+         "Family name", "given and family names swapped"),
         (("Priya", "Ranganathan", "2006-04-09"), ("Priya", "Ranganathan", "2006-09-04"),
          "Date of birth", "transposed day and month"),
         (("Chloe", "Smith-Jones", "2010-07-23"), ("Chloe", "Jones", "2010-07-23"),
@@ -178,3 +182,10 @@ def test_normalised_records_can_be_added_directly(model):
     index = CandidateIndex(model)
     index.add(normalise(Identity("n1", "Maud", "Gonne", date_of_birth="1999-09-09")))
     assert top(index, Identity("n2", "Maud", "Gonne", date_of_birth="1999-09-09")).record_id == "n1"
+
+
+def test_names_swapped_need_the_other_name_to_agree_at_least_by_initial(model):
+    index = CandidateIndex(model)
+    pair = index.score_pair(Identity("w1", "Nikhil", "Parmar", date_of_birth="2008-06-07"),
+                            Identity("w2", "Parmar", "Sunil", date_of_birth="2008-06-07"))
+    assert levels(pair)["Family name"] != "given and family names swapped"

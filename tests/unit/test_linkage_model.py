@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
+import pyarrow as pa
 import pytest
 
 from casetrail.people.linkage.dedupe import find_duplicates
-from casetrail.people.linkage.model import COMPARISONS, LinkageModel, train_model
+from casetrail.people.linkage.model import COMPARISONS, VETO, LinkageModel, train_model
 from casetrail.people.linkage.records import Identity
 from tests.unit.linkage_helpers import population, trained_model
 
@@ -77,3 +79,31 @@ def test_batch_dedupe_finds_the_populations_duplicates():
     precision = len(true_pairs & found) / max(1, len(found))
     recall = len(true_pairs & found) / max(1, len(true_pairs))
     assert precision > 0.9 and recall > 0.8, (precision, recall)
+
+
+def test_an_em_session_without_pairs_leaves_the_prior_alone():
+    # No postcodes at all: the second EM session's rule finds no pairs. Splink 5.0 left the
+    # prior at that session's blocking-adjusted value (about 1e-10, where 1e-4 is right),
+    # which lost two thirds of FEBRL 2's true pairs.
+    table = population(4000, seed=12)
+    table = table.set_column(table.column_names.index("postcode"), "postcode",
+                             pa.array([""] * table.num_rows))
+    model = train_model(table, seed=0, max_pairs=2e5, u_max_pairs=3e5)
+    assert model.training["em_rules_without_pairs"]
+    keys = table.column("person_key").to_pylist()
+    sizes = Counter(keys).values()
+    true_rate = sum(k * (k - 1) / 2 for k in sizes) / (len(keys) * (len(keys) - 1) / 2)
+    prior = model.settings["probability_two_random_records_match"]
+    assert true_rate / 10 < prior < true_rate * 10, (prior, true_rate)
+
+
+def test_without_vetoes_the_veto_levels_weigh_as_different():
+    table = population(3000, seed=13)
+    vetoed = train_model(table, seed=0, max_pairs=2e5, u_max_pairs=3e5)
+    lifted = train_model(table, seed=0, max_pairs=2e5, u_max_pairs=3e5, vetoes=False)
+    for with_veto, without in zip(vetoed.weights.comparisons, lifted.weights.comparisons, strict=True):
+        for a, b in zip(with_veto.levels, without.levels, strict=True):
+            if a.m == VETO[0]:
+                assert a.weight < -30
+                assert b.weight == without.levels[-1].weight
+    assert lifted.training["vetoes"] is False and vetoed.training["vetoes"] is True

@@ -72,6 +72,14 @@ def test_postcodes_give_sector_and_district_when_they_can():
     assert normalise(identity(postcode="not known"))["pc_district"] is None
 
 
+def test_another_countrys_postcode_is_kept_to_compare_as_it_is():
+    record = normalise(identity(postcode=" 2615 "))
+    assert (record["postcode"], record["pc_sector"], record["pc_district"]) == ("2615", None, "2615")
+    assert normalise(identity(postcode="1012 AB"))["postcode"] == "1012AB"
+    for junk in ("12", "?", "12345678901", "SW1A 1A"):  # too short, no digit, too long, half a UK postcode
+        assert normalise(identity(postcode=junk))["postcode"] is None, junk
+
+
 def test_transliterations_and_nicknames_share_a_canonical_name():
     assert set(name_groups("mohammed")) & set(name_groups("muhammad")) & set(name_groups("mohamed"))
     assert set(name_groups("aleksandr")) & set(name_groups("alexander"))

@@ -4,8 +4,9 @@ belong to through several keys, and scores each with the trained model's own mat
 Finding: every record is filed under keys that survive the ways an identity is written
 differently (phonetic given and family name, including middle names and aliases; a canonical
 given name for nicknames and transliterations; family name or first part with year or date of
-birth; date of birth with postcode district; postcode with year). A query also looks under its
-names swapped and its day and month swapped. A key shared by more than `max_block` records (a
+birth; date of birth with postcode district; postcode with year or given name; postcode or
+address with family name and given initial; either name with the date of birth). A query also
+looks under its names swapped and its day and month swapped. A key shared by more than `max_block` records (a
 very common name in one year) is skipped when other keys found candidates, so one query stays
 fast at millions of records.
 
@@ -79,6 +80,15 @@ def _predicate(kind: str, args: tuple[Any, ...]) -> Callable[[Row, Row], bool]:
                     return False
             return True
         return all_equal
+    if kind == "swap":
+        g, f, first = (_POS[name] for name in args)
+
+        def one_way(a: Row, b: Row) -> bool:
+            x = a[g]
+            return (x is not None and (x == b[f] or x == b[first]) and a[f] is not None
+                    and b[g] is not None and a[f][0] == b[g][0])
+
+        return lambda a, b: one_way(a, b) or one_way(b, a)
     if kind == "partial":
         i, u = _POS[args[0]], _POS[args[1]]
         return lambda a, b: a[i] is not None and a[i] == b[i] and (a[u] is None or b[u] is None)
@@ -172,6 +182,8 @@ def _keys(r: Row, *, query: bool = False) -> set[int]:
     keys: set[Any] = set()
     given_codes = _phonetics(r[_GALL], r[_GPH])
     family_codes = _phonetics(r[_FALL], r[_FPH])
+    if r[_FFIRST] and r[_FFIRST] != r[_F]:  # "Rana | Rahul Tejas" is filed under rahul too
+        family_codes |= _phonetics(frozenset((r[_FFIRST],)), None)
     if len(given_codes) * len(family_codes) <= 16:
         for g in given_codes:
             for f in family_codes:
@@ -189,8 +201,9 @@ def _keys(r: Row, *, query: bool = False) -> set[int]:
             keys.add(("cd", group, dob))
         if r[_DISTRICT]:
             keys.add(("dp", dob, r[_DISTRICT]))
-        if r[_FFIRST]:
-            keys.add(("ffd", r[_FFIRST], dob))
+        for name in (r[_FFIRST], r[_G]):  # either name with the date: also finds them swapped
+            if name:
+                keys.add(("nd", name, dob))
     if r[_YEAR] is not None:
         for f in family_codes:
             keys.add(("fy", f, r[_YEAR]))
@@ -201,6 +214,13 @@ def _keys(r: Row, *, query: bool = False) -> set[int]:
             keys.add(("cf", group, r[_FPH]))
     if r[_ADDRESS] and r[_GPH]:
         keys.add(("ag", r[_ADDRESS], r[_GPH]))
+    if r[_PC] and r[_GPH]:
+        keys.add(("pg", r[_PC], r[_GPH]))
+    if r[_FPH] and r[_G]:  # household and family name, given initial (not brothers and sisters)
+        if r[_PC]:
+            keys.add(("pfi", r[_PC], r[_FPH], r[_G][0]))
+        if r[_ADDRESS]:
+            keys.add(("afi", r[_ADDRESS], r[_FPH], r[_G][0]))
     if r[_GPH] and r[_YEAR] is not None and r[_DISTRICT]:
         keys.add(("gyd", r[_GPH], r[_YEAR], r[_DISTRICT]))
     if r[_SCHOOL] and r[_DOB]:

@@ -14,8 +14,10 @@
   other impossible month keeps only the year, and an impossible day (30 February) keeps the
   year and month.
 - Postcodes are upper-cased with spaces and punctuation removed; a full UK postcode gives
-  outward code, sector and area, an outward code alone gives those it can, anything else is
-  missing.
+  outward code, sector and area, an outward code alone gives those it can. Another country's
+  postcode (3 to 10 letters and digits starting with a digit, such as Australia's ``2615``) is
+  kept as it is, as both postcode and district, so it still agrees exactly or by one
+  character. Anything else is missing.
 """
 
 from __future__ import annotations
@@ -240,6 +242,8 @@ def parse_date(text: str) -> tuple[int | None, int | None, int | None]:
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 _NOT_UPPER_ALNUM = re.compile(r"[^A-Z0-9]")
+# Not a UK postcode but a postcode all the same: a digit first, 3 to 10 letters and digits.
+_OTHER_POSTCODE = re.compile(r"^[0-9][A-Z0-9]{2,9}$")
 
 
 @lru_cache(maxsize=200_000)
@@ -252,6 +256,8 @@ def parse_postcode(text: str) -> tuple[str | None, str | None, str | None]:
         return f"{outward} {inward}", f"{outward} {inward[0]}", outward
     if _OUTWARD.match(compact):
         return None, None, compact
+    if _OTHER_POSTCODE.match(compact):  # another country's (Australia's 2615): compared as it is
+        return compact, None, compact
     return None, None, None
 
 
