@@ -61,7 +61,9 @@ INSTALLED_APPS = [
     "casetrail.referrals",
     "casetrail.providers",
     "casetrail.cases",
+    "casetrail.retention",
     "casetrail.notifications",
+    "casetrail.rights",
     "casetrail.demo",
     "casetrail.replay",
     "casetrail.web",
@@ -272,5 +274,18 @@ if not isinstance(CASETRAIL_SAFEGUARD_POLICY, dict):
     raise ImproperlyConfigured("CASETRAIL_SAFEGUARD_POLICY must be a JSON object")
 try:
     _SAFEGUARD_POLICY_CHECK = DEFAULT_POLICY.with_overrides(CASETRAIL_SAFEGUARD_POLICY)
+except ValueError as problem:
+    raise ImproperlyConfigured(str(problem)) from None
+
+# Retention review periods by outcome class: documented defaults and sources in
+# casetrail/core/retention.py (docs/retention.md), overridden by a JSON object, e.g.
+# CASETRAIL_RETENTION_POLICY='{"no_further_action_years": 5}'. A bad value stops start-up.
+CASETRAIL_RETENTION_POLICY = json.loads(env_str("CASETRAIL_RETENTION_POLICY", "{}") or "{}")
+if not isinstance(CASETRAIL_RETENTION_POLICY, dict):
+    raise ImproperlyConfigured("CASETRAIL_RETENTION_POLICY must be a JSON object")
+try:
+    from casetrail.core.retention import DEFAULT_RETENTION_POLICY
+
+    DEFAULT_RETENTION_POLICY.with_overrides(CASETRAIL_RETENTION_POLICY)
 except ValueError as problem:
     raise ImproperlyConfigured(str(problem)) from None

@@ -65,6 +65,11 @@ def _invalid(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def _schema_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # ninja checks the body before the handler runs; a refusal must still come first, so a
+    # caller who may not see the path's object, or may not do this at all, never gets a 422.
+    refused = _refusal(request)
+    if refused is not None:
+        return refused
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         location = [str(p) for p in error.get("loc", []) if p not in ("body", "payload", "query", "path")]
@@ -118,8 +123,114 @@ def _get_or_404(model: type, pk: int, what: str) -> Any:
     return found
 
 
+def _on_visible_case(request: HttpRequest, model: type, pk: int, what: str) -> tuple[Any, Any]:
+    """An object and how much of its case the caller sees; one answer for absent and not seen,
+    so a guessed id never tells that the object exists."""
+    found = model.objects.filter(pk=pk).first()
+    try:
+        if found is None:
+            raise NotFound(what)
+        _, view = selectors.case_get(user=_user(request), case_id=found.case_id, channel="api")
+    except NotFound:
+        raise NotFound(f"There is no {what} with that id that you can see.") from None
+    return found, view
+
+
 def _optional_user(pk: int | None) -> User | None:
     return User.objects.filter(pk=pk).first() if pk is not None else None
+
+
+def _information_request(request: HttpRequest, request_id: int) -> InformationRequest:
+    """A request sent to the caller's agency or raised by the caller; any other is absent to them."""
+    user = _user(request)
+    item = InformationRequest.objects.filter(pk=request_id).first()
+    if item is None or (user.agency_id != item.to_agency_id and user.pk != item.owner_user_id):
+        raise NotFound("There is no information request with that id that you can see.")
+    return item
+
+
+def _path_case(request: HttpRequest, name: str, raw: str) -> Case | None:
+    """The case behind a path id, checked as the handler will check it (NotFound when not seen)."""
+    user = _user(request)
+    if name == "reference" and (request.resolver_match.url_name or "") in RIGHTS_OPERATIONS:  # type: ignore[union-attr]
+        from casetrail.rights import selectors as rights
+
+        if request.path.startswith("/api/v1/people/"):
+            rights.rights_person_get(user=user, reference=raw)
+        else:
+            rights.sar_get(user=user, reference=raw)
+        return None
+    if not raw.isdigit():
+        return None
+    pk = int(raw)
+    if name == "case_id":
+        return selectors.case_get(user=user, case_id=pk, log=False)[0]
+    if name == "tasking_id":
+        return _tasking(request, pk).case
+    if name == "assessment_id":
+        return _assessment(request, pk).case
+    if name == "action_id":
+        action = _get_or_404(SupportAction, pk, "support action")
+        if action.owner_user_id == user.pk:
+            return action.case  # type: ignore[no-any-return]
+        _on_visible_case(request, SupportAction, pk, "support action")
+        case = _case(request, action.case_id)
+        require(user, Permission.PLAN_SUPPORT, case)  # as support_action_complete asks of anyone else
+        return case
+    if name == "meeting_id" and not PanelMeeting.objects.filter(pk=pk, local_authority_id=user.agency_id).exists():
+        raise NotFound("There is no panel meeting with that id that you can see.")
+    if name == "request_id":
+        _information_request(request, pk)
+    if name == "handover_id" and not HandOver.objects.filter(pk=pk, to_user=user).exists():
+        raise NotFound("There is no hand-over with that id offered to you.")
+    return None
+
+
+# The permission each operation's service checks, asked again before the body is looked at.
+OPERATION_PERMISSIONS: dict[str, Permission] = {
+    "gateway": Permission.GATEWAY_DECIDE, "gateway_second_review": Permission.GATEWAY_DECIDE,
+    "signposting": Permission.RECORD_SIGNPOSTING_REPLY, "police_led": Permission.POLICE_LED_DECIDE,
+    "link_person": Permission.LINK_PERSON, "reject_match": Permission.LINK_PERSON,
+    "unlink_person": Permission.LINK_PERSON, "match_people": Permission.SEARCH, "search": Permission.SEARCH,
+    "list_cases": Permission.SEARCH, "create_meeting": Permission.MANAGE_PANEL,
+    "add_to_agenda": Permission.MANAGE_PANEL, "request_information": Permission.MANAGE_PANEL,
+    "reply_information": Permission.ANSWER_INFORMATION_REQUEST, "panel_decision": Permission.PANEL_DECIDE,
+    "panel_review": Permission.PANEL_DECIDE, "exit_case": Permission.PANEL_DECIDE,
+    "waive_vulnerability": Permission.PANEL_DECIDE, "record_consent": Permission.RECORD_CONSENT,
+    "withdraw_consent": Permission.RECORD_CONSENT, "start_assessment": Permission.ASSESS,
+    "save_assessment": Permission.ASSESS, "submit_assessment": Permission.ASSESS,
+    "add_support_action": Permission.PLAN_SUPPORT, "commission_tasking": Permission.COMMISSION_TASKING,
+    "acknowledge_tasking": Permission.DELIVER_TASKING, "record_session": Permission.DELIVER_TASKING,
+    "cancel_session": Permission.DELIVER_TASKING, "post_exit_review": Permission.POST_EXIT_REVIEW,
+    "close_case": Permission.CLOSE_CASE, "consult_referrer": Permission.CONSULT_REFERRER,
+    "add_note": Permission.ADD_NOTE, "hold_case": Permission.HOLD_FROM_DISPOSAL,
+    "offer_handover": Permission.OFFER_HANDOVER,
+    # casetrail/retention/api.py
+    "review": Permission.RETENTION_REVIEW, "dispose": Permission.RETENTION_REVIEW,
+}
+# Operations on a person's rights, whose {reference} is a person's or a request's (casetrail/rights).
+RIGHTS_OPERATIONS = frozenset({"open_subject_access_request", "redact_item", "extend_subject_access_request",
+                               "answer_subject_access_request", "rectify"})
+OPERATION_PERMISSIONS.update(dict.fromkeys(RIGHTS_OPERATIONS, Permission.DATA_SUBJECT_RIGHTS))
+
+
+def _refusal(request: HttpRequest) -> HttpResponse | None:
+    """The 404 or 403 the handler would give this caller, found without reading the body."""
+    match = request.resolver_match
+    if match is None or not isinstance(getattr(request, "auth", None), User):
+        return None
+    try:
+        case = None
+        for name, raw in match.kwargs.items():
+            case = _path_case(request, name, str(raw)) or case
+        permission = OPERATION_PERMISSIONS.get(match.url_name or "")
+        if permission is not None:
+            require(_user(request), permission, case)
+    except NotFound as exc:
+        return _not_found(request, exc)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    return None
 
 
 # ---------------------------------------------------------------- serialisers
@@ -386,7 +497,7 @@ def _request_out(r: InformationRequest) -> dict[str, Any]:
 @api.post("/information-requests/{request_id}/reply", response={200: s.InformationRequestOut, **ERRORS},
           tags=["panel"])
 def reply_information(request: HttpRequest, request_id: int, payload: s.InformationReplyIn) -> Any:
-    item = _get_or_404(InformationRequest, request_id, "information request")
+    item = _information_request(request, request_id)
     item = services.information_request_reply(user=_user(request), request=item, reply=payload.reply,
                                               replied_on=payload.replied_on)
     return _request_out(item)
@@ -431,8 +542,7 @@ def start_assessment(request: HttpRequest, case_id: int, payload: s.AssessmentSt
 
 
 def _assessment(request: HttpRequest, assessment_id: int) -> Assessment:
-    assessment = _get_or_404(Assessment, assessment_id, "assessment")
-    _case(request, assessment.case_id)
+    assessment, _ = _on_visible_case(request, Assessment, assessment_id, "assessment")
     return assessment  # type: ignore[no-any-return]
 
 
@@ -474,7 +584,7 @@ def add_support_action(request: HttpRequest, case_id: int, payload: s.SupportAct
 def complete_support_action(request: HttpRequest, action_id: int, payload: s.SupportActionCompleteIn) -> Any:
     action = _get_or_404(SupportAction, action_id, "support action")
     if action.owner_user_id != _user(request).pk:
-        _case(request, action.case_id)
+        _on_visible_case(request, SupportAction, action_id, "support action")
     action = services.support_action_complete(user=_user(request), action=action, status=payload.status,
                                               completed_on=payload.completed_on, note=payload.note)
     return _action_out(action)
@@ -490,8 +600,9 @@ def commission_tasking(request: HttpRequest, case_id: int, payload: s.TaskingIn)
 
 
 def _tasking(request: HttpRequest, tasking_id: int) -> Tasking:
-    tasking = _get_or_404(Tasking, tasking_id, "tasking")
-    _case(request, tasking.case_id)
+    tasking, view = _on_visible_case(request, Tasking, tasking_id, "tasking")
+    if view < selectors.View.PROVIDER:  # a referrer sees the case's status, not its support
+        raise AccessDenied("Your role sees only the status of this case, not its taskings.")
     return tasking  # type: ignore[no-any-return]
 
 
@@ -694,3 +805,126 @@ def unlink_person(request: HttpRequest, case_id: int, payload: s.UnlinkIn) -> An
     case = _case(request, case_id)
     services.person_link_undo(user=_user(request), case=case, rationale=payload.rationale)
     return _fresh(case)
+
+
+# ---------------------------------------------------------------- data-subject rights (casetrail/rights)
+
+
+def _sar(request: HttpRequest, reference: str) -> Any:
+    from casetrail.rights.selectors import sar_get
+
+    return sar_get(user=_user(request), reference=reference)
+
+
+def _sar_out(r: Any) -> dict[str, Any]:
+    from casetrail.rights.selectors import active_redactions
+
+    return {"reference": r.reference, "person_reference": r.person.reference, "requested_by": r.requested_by,
+            "received_on": r.received_on, "due_on": r.due_on, "extension_months": r.extension_months,
+            "status": r.status, "overdue": r.times.is_overdue(clock.today()), "handler": r.handler.display_name,
+            "items_withheld": len(active_redactions(r))}
+
+
+def _redaction_out(r: Any) -> dict[str, Any]:
+    return {"id": r.pk, "item": r.item, "reason": r.reason, "rationale": r.rationale,
+            "author": r.author.display_name, "recorded_at": r.recorded_at, "withdraws": r.withdraws_id}
+
+
+@api.post("/people/{reference}/subject-access-requests", response={201: s.SubjectAccessRequestOut, **ERRORS},
+          tags=["subject access"])
+def open_subject_access_request(request: HttpRequest, reference: str, payload: s.SubjectAccessRequestIn) -> Any:
+    """Record a subject access request for the person; the caller handles it."""
+    from casetrail.rights.selectors import rights_person_get
+    from casetrail.rights.services import subject_access_request_open
+
+    person = rights_person_get(user=_user(request), reference=reference)
+    sar = subject_access_request_open(user=_user(request), person=person, **payload.dict())
+    return Status(201, _sar_out(sar))
+
+
+@api.get("/subject-access-requests", response={200: list[s.SubjectAccessRequestOut], **ERRORS},
+         tags=["subject access"])
+def list_subject_access_requests(request: HttpRequest, open_only: bool = False) -> Any:
+    """Requests about people the caller can see, oldest due first (empty for roles that do not handle them)."""
+    from casetrail.rights.selectors import sar_list
+
+    require(_user(request), Permission.DATA_SUBJECT_RIGHTS)
+    return [_sar_out(r) for r in sar_list(user=_user(request), open_only=open_only)]
+
+
+@api.get("/subject-access-requests/{reference}", response={200: s.SubjectAccessReviewOut, **ERRORS},
+         tags=["subject access"])
+def get_subject_access_request(request: HttpRequest, reference: str) -> Any:
+    """Everything held about the person, with each item's key and whether it is withheld (for review)."""
+    from casetrail.rights.selectors import subject_data_for_review
+
+    sar = _sar(request, reference)
+    data = subject_data_for_review(user=_user(request), request=sar, channel="api")
+    sections = [{"key": sec.key, "title": sec.title, "records": [
+        {"key": rec.key, "title": rec.title, "redacted": rec.redacted.placeholder if rec.redacted else None,
+         "items": [{"key": i.key, "label": i.label, "value": i.value,
+                    "redacted": i.redacted.placeholder if i.redacted else None} for i in rec.items]}
+        for rec in sec.records]} for sec in data.sections]
+    decisions = [_redaction_out(r) for r in sar.redactions.select_related("author")]
+    return {**_sar_out(sar), "redaction_decisions": decisions, "sections": sections}
+
+
+@api.post("/subject-access-requests/{reference}/redactions", response={201: s.RedactionOut, **ERRORS},
+          tags=["subject access"])
+def redact_item(request: HttpRequest, reference: str, payload: s.RedactionIn) -> Any:
+    """Withhold one item (its key) or a whole record from the answer, on a listed ground with reasons."""
+    from casetrail.rights.services import redaction_mark
+
+    redaction = redaction_mark(user=_user(request), request=_sar(request, reference), **payload.dict())
+    return Status(201, _redaction_out(redaction))
+
+
+@api.post("/subject-access-requests/{reference}/extension", response={200: s.SubjectAccessRequestOut, **ERRORS},
+          tags=["subject access"])
+def extend_subject_access_request(request: HttpRequest, reference: str, payload: s.ExtensionIn) -> Any:
+    from casetrail.rights.services import subject_access_request_extend
+
+    return _sar_out(subject_access_request_extend(user=_user(request), request=_sar(request, reference),
+                                                  **payload.dict()))
+
+
+@api.post("/subject-access-requests/{reference}/answer", response={200: s.SubjectAnswerOut, **ERRORS},
+          tags=["subject access"])
+def answer_subject_access_request(request: HttpRequest, reference: str, payload: s.SubjectAnswerIn) -> Any:
+    """The answer as JSON, withheld items replaced by '[Redacted: ground]'; logged as a disclosure to
+    the recipient."""
+    from casetrail.rights.services import subject_access_disclose
+
+    return subject_access_disclose(user=_user(request), request=_sar(request, reference),
+                                   recipient=payload.recipient, format="json", channel="api")
+
+
+@api.post("/people/{reference}/rectifications", response={201: s.RectificationOut, **ERRORS},
+          tags=["subject access"])
+def rectify(request: HttpRequest, reference: str, payload: s.RectificationIn) -> Any:
+    """Decide a claim that something recorded about the person is wrong: accept (with the corrected
+    value) or refuse, with reasons. The value recorded before is kept in the decision."""
+    from casetrail.rights.models import SubjectAccessRequest
+    from casetrail.rights.selectors import rights_person_get
+    from casetrail.rights.services import rectification_decide
+
+    person = rights_person_get(user=_user(request), reference=reference)
+    values = payload.dict()
+    sar_reference = values.pop("request_reference").strip().upper()
+    sar = None
+    if sar_reference:
+        sar = SubjectAccessRequest.objects.filter(person=person, reference=sar_reference).first()
+        if sar is None:
+            raise InvalidInput.single("request_reference", "This person has no subject access request with "
+                                                           "that reference")
+    decision = rectification_decide(user=_user(request), person=person, request=sar, **values)
+    return Status(201, {"id": decision.pk, "target": values["target"], "field_label": decision.field_label,
+                        "outcome": decision.outcome, "recorded_value": decision.recorded_value,
+                        "corrected_value": decision.corrected_value, "decided_on": decision.decided_on})
+
+
+# ---------------------------------------------------------------- retention (casetrail/retention/api.py)
+
+from casetrail.retention.api import router as retention_router  # noqa: E402
+
+api.add_router("", retention_router)

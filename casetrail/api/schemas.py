@@ -522,3 +522,128 @@ class RejectMatchIn(Schema):
 
 class UnlinkIn(Schema):
     rationale: str
+
+
+# ---------------------------------------------------------------- data-subject rights (casetrail/rights)
+# Inputs default to empty so that a missing field is reported by the service, after the access
+# check, with a specific message.
+
+
+class SubjectAccessRequestIn(Schema):
+    requested_by: str = ""
+    received_on: date | None = None
+
+
+class SubjectAccessRequestOut(Schema):
+    reference: str
+    person_reference: str
+    requested_by: str
+    received_on: date
+    due_on: date
+    extension_months: int
+    status: str
+    overdue: bool
+    handler: str
+    items_withheld: int
+
+
+class SubjectItemOut(Schema):
+    key: str
+    label: str
+    value: str
+    redacted: str | None = None
+
+
+class SubjectRecordOut(Schema):
+    key: str
+    title: str
+    redacted: str | None = None
+    items: list[SubjectItemOut]
+
+
+class SubjectSectionOut(Schema):
+    key: str
+    title: str
+    records: list[SubjectRecordOut]
+
+
+class RedactionOut(Schema):
+    id: int
+    item: str
+    reason: str
+    rationale: str
+    author: str
+    recorded_at: datetime
+    withdraws: int | None = None
+
+
+class SubjectAccessReviewOut(SubjectAccessRequestOut):
+    redaction_decisions: list[RedactionOut]
+    sections: list[SubjectSectionOut]
+
+
+class RedactionIn(Schema):
+    item: str = ""
+    reason: str = ""
+    rationale: str = ""
+
+
+class ExtensionIn(Schema):
+    months: int | None = None
+    reason: str = ""
+
+
+class SubjectAnswerIn(Schema):
+    recipient: str = ""
+
+
+class AnswerItemOut(Schema):
+    label: str
+    value: str
+
+
+class AnswerRecordOut(Schema):
+    title: str
+    items: list[AnswerItemOut]
+
+
+class AnswerSectionOut(Schema):
+    key: str
+    title: str
+    records: list[AnswerRecordOut]
+
+
+class AnswerRequestOut(Schema):
+    reference: str
+    received_on: date
+    due_on: date
+    requested_by: str
+    produced_at: datetime
+    recipient: str
+
+
+class SubjectAnswerOut(Schema):
+    request: AnswerRequestOut
+    person_reference: str
+    sections: list[AnswerSectionOut]
+
+
+class RectificationIn(Schema):
+    target: str = Field("", description="'person:<field>' or 'referral:<id>:<field>'")
+    requested_by: str = ""
+    requested_value: str = ""
+    outcome: str = Field("", description="accepted or refused")
+    corrected_value: str = ""
+    rationale: str = ""
+    decided_on: date | None = None
+    request_reference: str = ""
+
+
+class RectificationOut(Schema):
+    id: int
+    target: str
+    field_label: str
+    outcome: str
+    recorded_value: str
+    corrected_value: str
+    decided_on: date

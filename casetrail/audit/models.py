@@ -8,13 +8,22 @@ take turns and the chain never forks. `manage.py verify` walks the chains.
 from __future__ import annotations
 
 import json
+import secrets
 from functools import cache
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import IntegrityError, connections, models, router, transaction
 
-from casetrail.audit.hashing import ACCESS_LOG_FIELDS, EVENT_FIELDS, GENESIS, entry_hash
+from casetrail.audit.hashing import (
+    ACCESS_LOG_FIELDS_2,
+    EVENT_FIELDS,
+    FORMAT_2,
+    GENESIS,
+    PAYLOAD_FIELDS,
+    entry_hash,
+    payload_digest,
+)
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -62,6 +71,8 @@ class ChainedEntry(AppendOnlyModel):
 
     chain: ClassVar[str]
     chained_fields: ClassVar[tuple[str, ...]]
+    # Chains whose entries are written in hash format 2, with erasable free text (hashing.py).
+    writes_format_2: ClassVar[bool] = False
 
     seq = models.PositiveBigIntegerField(unique=True, editable=False, help_text="Position in this table's hash chain, from 1.")
     prev_hash = models.CharField(max_length=64, editable=False, help_text="The previous entry's entry_hash.")
@@ -91,18 +102,29 @@ class ChainedEntry(AppendOnlyModel):
             seq, prev_hash, self.pk = _lock_head(cursor, type(self))
             self.seq = seq + 1
             self.prev_hash = prev_hash
+            if self.writes_format_2:
+                self._commit_payload()
             self.entry_hash = self.compute_hash()
             super().save(**kwargs, using=using, force_insert=True)
             cursor.execute(f"UPDATE {_HEAD_TABLE} SET seq = %s, entry_hash = %s WHERE chain = %s",
                            [self.seq, self.entry_hash, self.chain])
 
-    def compute_hash(self) -> str:
-        """The hash of this entry as it will read back from the database."""
+    def _stored_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for name, field, is_json in _hashed_fields(type(self)):
             value = field.get_prep_value(getattr(self, field.attname))
             values[name] = json.loads(json.dumps(value, cls=field.encoder)) if is_json else value
-        return entry_hash(self.chain, values, self.chained_fields)
+        return values
+
+    def _commit_payload(self) -> None:
+        """Format 2: a fresh salt, and the digest of the salt and the erasable text."""
+        self.hash_format = FORMAT_2
+        self.payload_salt = secrets.token_hex(16)
+        self.payload_digest = payload_digest(self.chain, self._stored_values(), self.payload_salt)
+
+    def compute_hash(self) -> str:
+        """The hash of this entry as it will read back from the database."""
+        return entry_hash(self.chain, self._stored_values(), self.chained_fields)
 
 
 @cache
@@ -197,10 +219,48 @@ class AccessLogEntry(ChainedEntry):
     justification = models.CharField(max_length=500, blank=True)
     recipient = models.CharField(max_length=200, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # Hash format 2 (hashing.py): justification and recipient are committed through a salted
+    # digest, so that disposal can erase them (`erase_payloads`) and the chain still verifies.
+    hash_format = models.PositiveSmallIntegerField(default=1, editable=False)
+    payload_salt = models.CharField(max_length=32, blank=True, editable=False)
+    payload_digest = models.CharField(max_length=64, blank=True, editable=False)
 
     chain = "access_log"
-    chained_fields = ACCESS_LOG_FIELDS
+    chained_fields = ACCESS_LOG_FIELDS_2
+    writes_format_2 = True
 
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["person", "at"]), models.Index(fields=["user", "at"])]
+
+
+def erase_payloads(model: type[ChainedEntry], ids: list[int]) -> tuple[int, int]:
+    """Blank the erasable text (and its salt) of these entries; the only change an audit entry
+    ever takes. Returns (entries erased, entries holding text that cannot be erased because they
+    were written in format 1). Call inside the transaction of the disposal that needs it, which
+    records the erasure in the access log itself.
+
+    On PostgreSQL the append-only trigger lets exactly this UPDATE through (migration 0006), and
+    only when the transaction has set casetrail.audit_erasure to 'payload'.
+    """
+    if not model.writes_format_2 or not ids:
+        return 0, 0
+    payload = PAYLOAD_FIELDS[model.chain]
+    using = router.db_for_write(model)
+    connection = connections[using]
+    rows = model.objects.using(using).filter(pk__in=ids)
+    has_text = models.Q()
+    for name in payload:
+        has_text |= ~models.Q(**{name: ""})
+    stuck = rows.filter(hash_format=1).filter(has_text).count()
+    with transaction.atomic(using=using):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('casetrail.audit_erasure', 'payload', true)")
+        erasable = rows.filter(hash_format=FORMAT_2).exclude(payload_salt="")
+        # Deliberately past AppendOnlyQuerySet.update, which refuses every other change.
+        erased = models.QuerySet.update(erasable, payload_salt="", **{name: "" for name in payload})
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('casetrail.audit_erasure', '', true)")
+    return erased, stuck

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from casetrail.audit.hashing import GENESIS, entry_hash
+from casetrail.audit.hashing import GENESIS, entry_hash, payload_problem
 from casetrail.audit.models import AccessLogEntry, ChainedEntry, ChainHead, Event
 
 CHAINED_MODELS: dict[str, type[ChainedEntry]] = {Event.chain: Event, AccessLogEntry.chain: AccessLogEntry}
@@ -79,6 +79,8 @@ def chain_verify(model: type[ChainedEntry], *, progress: Callable[[int], None] |
             problem = _diagnose_link(model, row, last_seq, prev_hash, broken)
         elif not _hashes(model, row):
             problem = broken(seq, id, "changed", "the stored entry no longer matches its hash")
+        elif payload := payload_problem(model.chain, row):
+            problem = broken(seq, id, "changed", payload)
         if problem is not None:
             break
         count, last_seq, prev_hash = count + 1, seq, row["entry_hash"]

@@ -49,7 +49,7 @@ def _scope_q(scope: Scope, user: User) -> Q:
         return Q(Exists(BreakGlassGrant.objects.filter(case=OuterRef("pk"), user=user,
                                                        expires_at__gt=clock.now())))
     if scope is Scope.EVERY_CASE:
-        return Q()
+        return Q(pk__isnull=False)  # not Q(): an empty Q vanishes when OR-ed, leaving no case at all
     raise ValueError(scope)
 
 

@@ -303,6 +303,7 @@ class RetentionHold(models.Model):
         SERIOUS_INCIDENT = "serious_incident", "Linked to a serious incident"
         REVIEW = "review", "Under review (learning review, inquiry or inquest)"
         LITIGATION = "litigation", "Legal proceedings"
+        SUBJECT_ACCESS = "subject_access", "Subject access request in progress"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="holds")
     reason_kind = models.CharField(max_length=32, choices=Reason.choices)

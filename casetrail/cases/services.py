@@ -61,6 +61,7 @@ from casetrail.core.roles import AgencyKind, Role
 from casetrail.core.schedules import information_request_due, post_exit_review_dates
 from casetrail.people.models import Person
 from casetrail.people.services import person_index
+from casetrail.web.logging import channel_var
 
 GATEWAY_OUTCOMES = {
     "no_further_action": Action.GATEWAY_NO_FURTHER_ACTION,
@@ -167,8 +168,12 @@ def _save(case: Case, **fields: Any) -> None:
 
 def _event(case: Case, kind: str, subject: Any, user: User, role: str, on: date | None, summary: str,
            **data: Any) -> None:
+    """The change's event in the case history, and its alteration of the person's record in the
+    access log (DPA 2018 s.62), both in the change's transaction."""
     event_record(kind=kind, subject=subject, case=case, actor=user, role=role, occurred_at=on,
                  summary=summary, data=data)
+    access_log(user=user, operation="alteration", subject=subject, case=case, person=case.person,
+               channel=channel_var.get())
 
 
 def _duty_owner(agency: Agency) -> User:

@@ -175,6 +175,10 @@ class Permission(StrEnum):
     REVIEW_DUPLICATES = "review_duplicates"
     BREAK_GLASS = "break_glass"
     AUDIT = "audit"  # review break-glass grants and search the access log
+    # Retention reviews and disposal of closed cases; see docs/retention.md for the choice of roles.
+    RETENTION_REVIEW = "retention_review"
+    # Subject access requests and rectification; see docs/subject-access.md for the choice of roles.
+    DATA_SUBJECT_RIGHTS = "data_subject_rights"
 
 
 PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
@@ -217,6 +221,10 @@ PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
         {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}
     ),
     Permission.AUDIT: frozenset({Role.OVERSIGHT, Role.ADMINISTRATOR}),
+    # The police hold the record of every case in their area; the Channel coordinator holds the
+    # local authority's record of a case once it reached the panel. Each reviews their own.
+    Permission.RETENTION_REVIEW: frozenset({Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR}),
+    Permission.DATA_SUBJECT_RIGHTS: frozenset({Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR}),
     Permission.SEARCH: frozenset(
         {
             Role.POLICE_OFFICER,
@@ -249,6 +257,8 @@ CASE_PERMISSION_VIEW: dict[Permission, View] = {
     Permission.CONSULT_REFERRER: View.FULL,
     Permission.ADD_NOTE: View.FULL,
     Permission.HOLD_FROM_DISPOSAL: View.FULL,
+    Permission.RETENTION_REVIEW: View.FULL,  # police area or owner; Channel authority or owner
+    Permission.DATA_SUBJECT_RIGHTS: View.FULL,  # on every case of the person (casetrail/rights)
 }
 
 

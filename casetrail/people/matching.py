@@ -47,6 +47,19 @@ def identity_of(referral: Referral) -> Identity:
     )
 
 
+# Events after which recorded identities differ from what an index built earlier holds: a
+# disposal erases them, an accepted rectification corrects them. Any process seeing a newer one
+# rebuilds its index, so an erased identity is never suggested again by any web process.
+IDENTITY_CHANGE_EVENTS = ("retention.disposed", "rectification.accepted")
+
+
+def _last_identity_change() -> int:
+    from casetrail.audit.models import Event
+
+    return Event.objects.filter(kind__in=IDENTITY_CHANGE_EVENTS).order_by("-seq").values_list(
+        "seq", flat=True).first() or 0
+
+
 class _Holder:
     """One index per process, kept in step with the referrals table."""
 
@@ -57,6 +70,7 @@ class _Holder:
         self.model_mtime = 0.0
         self.last_id = 0
         self.count = 0
+        self.last_change = 0
 
     def get(self) -> CandidateIndex:
         with self.lock:
@@ -64,8 +78,9 @@ class _Holder:
             mtime = path.stat().st_mtime
             newest = Referral.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             count = Referral.objects.count()
+            changed = _last_identity_change()
             stale = (self.index is None or path != self.model_file or mtime != self.model_mtime
-                     or newest < self.last_id or count < self.count)
+                     or newest < self.last_id or count < self.count or changed != self.last_change)
             if stale:
                 self.index = CandidateIndex.build(
                     (identity_of(r) for r in Referral.objects.order_by("pk").iterator()), LinkageModel.load(path))
@@ -74,7 +89,7 @@ class _Holder:
                 assert self.index is not None
                 for referral in Referral.objects.filter(pk__gt=self.last_id).order_by("pk"):
                     self.index.add(identity_of(referral))
-            self.last_id, self.count = newest, count
+            self.last_id, self.count, self.last_change = newest, count, changed
             assert self.index is not None
             return self.index
 

@@ -31,8 +31,12 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append(("Break-glass audit", reverse("web:audit-break-glass")))
     if user.has_role(Role.ADMINISTRATOR, Role.POLICE_OFFICER):
         items.append(("Possible duplicates", reverse("web:duplicate-list")))
+    if may(actor, Permission.DATA_SUBJECT_RIGHTS):
+        items.append(("Subject access", reverse("web:sar-list")))
     if user.has_role(Role.ADMINISTRATOR, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.OVERSIGHT):
         items.append(("Safeguard policy", reverse("web:safeguard-policy")))
+    if may(actor, Permission.RETENTION_REVIEW):
+        items.append(("Retention reviews", reverse("web:retention-queue")))
     path = request.path
     nav_items = [
         {"label": label, "url": url, "active": path == url or (url != "/" and path.startswith(url))}

@@ -8,6 +8,8 @@ from contextvars import ContextVar
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 user_id_var: ContextVar[str] = ContextVar("user_id", default="-")
+# How the change or read came in, for the access log: "web" or "api" within a request, else a command.
+channel_var: ContextVar[str] = ContextVar("channel", default="command")
 
 _SAFE_EXTRAS = ("case_id", "referral_id", "person_id", "event", "status", "duration_ms", "path", "method")
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from casetrail.accounts.second_factor import has_confirmed_device, must_verify
-from casetrail.web.logging import request_id_var, user_id_var
+from casetrail.web.logging import channel_var, request_id_var, user_id_var
 
 log = logging.getLogger("casetrail.request")
 
@@ -29,12 +29,14 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         request.csp_nonce = secrets.token_urlsafe(16)  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
+        channel_token = channel_var.set("api" if request.path.startswith("/api/") else "web")
         user_token = user_id_var.set(str(getattr(request.user, "pk", None) or "-"))
         started = time.monotonic()
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(token)
+            channel_var.reset(channel_token)
         user_id_var.reset(user_token)
         response["X-Request-Id"] = request_id
         nonce = request.csp_nonce  # type: ignore[attr-defined]

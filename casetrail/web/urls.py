@@ -23,6 +23,7 @@ urlpatterns = [
     path("my-work", views.my_work, name="my-work"),
     path("my-referrals", views.my_referrals, name="my-referrals"),
     path("referrals/new/", include("casetrail.web.referral_urls")),
+    path("retention/", include("casetrail.retention.urls")),  # review queue and disposal
     path("cases/", views.case_list, name="case-list"),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
     path("cases/<int:case_id>/assessment/", include("casetrail.web.assessment_urls")),
@@ -39,6 +40,8 @@ urlpatterns = [
     path("people/duplicates", views.duplicate_list, name="duplicate-list"),
     path("people/duplicates/<int:pair_id>", views.duplicate_review, name="duplicate-review"),
     path("people/<str:reference>", views.person_detail, name="person-detail"),
+    # Subject access requests and rectification: casetrail/rights/urls.py
+    path("", include("casetrail.rights.urls")),
     path("panel-meetings/", views.meeting_list, name="meeting-list"),
     path("panel-meetings/<int:meeting_id>", views.meeting_detail, name="meeting-detail"),
     path("information-requests/<int:request_id>", views.information_request_reply,

@@ -362,6 +362,8 @@ def tasking_detail(request: HttpRequest, tasking_id: int) -> HttpResponse:
     tasking = get_object_or_404(Tasking.objects.select_related("case", "provider_user", "provider_agency"),
                                 pk=tasking_id)
     case = load_case(request, tasking.case_id)
+    if view_of(request.user, case) < View.PROVIDER:  # type: ignore[arg-type]  # a referrer: status only
+        raise PermissionDenied("Your role sees only the status of this case, not its taskings.")
     is_provider = request.user.agency_id == tasking.provider_agency_id and allowed(  # type: ignore[union-attr]
         request.user, Permission.DELIVER_TASKING, case)  # type: ignore[arg-type]
     forms_ = {"acknowledge": f.AcknowledgeForm, "session": f.SessionForm, "cancel": f.SessionCancelForm}
@@ -397,6 +399,8 @@ def tasking_detail(request: HttpRequest, tasking_id: int) -> HttpResponse:
 def support_action_complete(request: HttpRequest, action_id: int) -> HttpResponse:
     action = get_object_or_404(SupportAction.objects.select_related("case"), pk=action_id)
     case = load_case(request, action.case_id) if request.user.pk != action.owner_user_id else action.case
+    if request.user.pk != action.owner_user_id and not allowed(request.user, Permission.PLAN_SUPPORT, case):  # type: ignore[arg-type]
+        raise PermissionDenied("Only the action's owner or the Channel panel's planners update it.")
     form = f.SupportActionCompleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -72,3 +72,35 @@ def test_the_audit_pages_are_for_auditors_and_check_their_input(world: World, ca
                                           "start_year": TODAY.year, "end_day": 1, "end_month": 1, "end_year": 2020})
     assert backwards.status_code == 400 and "on or after the start date" in backwards.content.decode()
     assert client.get("/audit/unusual").status_code == 200
+
+
+def test_every_change_to_a_case_is_an_alteration_in_the_access_log_with_its_channel(world: World) -> None:
+    """DPA 2018 s.62: alterations are logged beside collection and consultation, saying whether
+    they came through the pages, the API or a command."""
+    import json
+
+    from casetrail.audit.models import AccessLogEntry
+    from casetrail.cases import services
+
+    referral, _ = referral_submit(user=world.users["referrer"], data=referral_input(world))
+    case = referral.case
+    services.case_note_record(user=world.users["police"], case=case, noted_on=date.today(),
+                              text="Spoke to the school's safeguarding lead.")
+    by_command = AccessLogEntry.objects.get(operation="alteration", object_type="casenote")
+    assert (by_command.case_id, by_command.person_id, by_command.user_id, by_command.channel) == (
+        case.pk, case.person_id, world.users["police"].pk, "command")
+    api = Client()
+    answer = api.post(f"/api/v1/cases/{case.pk}/gateway", data=json.dumps({
+        "expected_version": case.version + 1, "deconfliction_done": True, "database_checks_done": True,
+        "outcome": "refer_to_panel", "rationale": "Escalating behaviour with a clear ideological element.",
+        "decided_on": date.today().isoformat()}), content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {world.token('police')}")
+    assert answer.status_code == 200, answer.content
+    gateway = AccessLogEntry.objects.filter(operation="alteration", case=case, channel="api")
+    assert gateway.exists() and all(e.user_id == world.users["police"].pk for e in gateway)
+    # A refused change alters nothing and logs no alteration.
+    before = AccessLogEntry.objects.filter(operation="alteration").count()
+    refused = api.post(f"/api/v1/cases/{case.pk}/gateway", data=json.dumps({"outcome": "nonsense"}),
+                       content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {world.token('police')}")
+    assert refused.status_code in (409, 422)
+    assert AccessLogEntry.objects.filter(operation="alteration").count() == before

@@ -166,3 +166,24 @@ def test_the_match_endpoint_answers_odd_identities_and_refuses_empty_ones(world:
     assert absurd.status_code == 422 and "date_of_birth" in absurd.json()["errors"]
     referrer = _match(client, world.token("referrer"), {"family_name": "Rudakowski"})
     assert referrer.status_code == 403
+
+
+def test_every_process_drops_an_identity_corrected_by_rectification(world: World) -> None:
+    """An index built before a correction (in this or any other web process) is rebuilt: the
+    corrected surname is found exactly, and the misspelling no longer suggests the person."""
+    from casetrail.people.linkage.records import Identity
+    from casetrail.people.matching import match_identity
+    from casetrail.rights.services import rectification_decide
+
+    first = _refer(world, START, "one", family_name="Rudakowsky")
+    misspelt = Identity(record_id="q", given_names="Axel", family_name="Rudakowsky", date_of_birth="2006-08-07")
+    assert match_identity(misspelt)[0].record_id == str(first.pk)  # the index is built now
+    rectification_decide(user=world.users["police"], person=first.person,
+                         target=f"referral:{first.pk}:family_name", requested_by="The young person's mother",
+                         requested_value="Rudakowski", outcome="accepted", corrected_value="Rudakowski",
+                         rationale="Birth certificate seen: the surname was misspelt by the referrer.",
+                         decided_on=START + timedelta(days=3))
+    corrected = Identity(record_id="q", given_names="Axel", family_name="Rudakowski", date_of_birth="2006-08-07")
+    top = match_identity(corrected)[0]
+    family = next(e for e in top.evidence if e.field == "Family name")
+    assert top.record_id == str(first.pk) and family.level == "exact"
