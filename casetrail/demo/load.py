@@ -127,6 +127,7 @@ PLANS: tuple[tuple[str, str, int], ...] = (
     ("exited_awaiting_12", "northshire", 2),
     ("closed_after_reviews", "northshire", 3),
     ("repeat_referral", "northshire", 1),
+    ("retention_due", "northshire", 2),
 )
 REPEAT_FAMILY_NAME = "Hussain"
 
@@ -883,6 +884,20 @@ class Demo:
         referred = self.today - j.days(30, 520)
         self.refer(j, referred)
         self.gateway(j, referred, referred + j.days(2, 6), "no_further_action")
+
+    def plan_retention_due(self, j: Journey) -> None:
+        """Closed with no further action over three years ago: its retention review is due (the
+        retention queue). The first is held from disposal while a learning review reads it."""
+        referred = self.today - j.days(3 * 365 + 30, 3 * 365 + 200)
+        decided = referred + j.days(2, 6)
+        self.refer(j, referred)
+        self.gateway(j, referred, decided, "no_further_action")
+        if self.position(j) == 0:
+            held = self.today - j.days(20, 60)
+            self.step(j, held, lambda: cs.retention_hold_place(
+                user=self.users["police"], case=j.case, reason_kind="review", placed_on=held,
+                reason="The community safety partnership's learning review has asked for every referral from this "
+                       "school in that year; keep it until the review reports."))
 
     def plan_police_led(self, j: Journey) -> None:
         referred = self.today - j.days(40, 150)

@@ -194,3 +194,13 @@ def test_the_demo_told_its_referrers_on_time_so_no_false_alarms(demo: DemoSummar
     assert not Message.objects.exclude(status="sent").filter(kind="referrer_outcome").exists()
     late = [(c.reference, f.key) for c in Case.objects.all() for f in case_findings(c) if f.rule == "referrer.not_told"]
     assert late == []
+
+
+def test_the_demo_has_retention_reviews_due_one_of_them_held(demo: DemoSummary) -> None:
+    from casetrail.retention.selectors import retention_queue
+
+    queue = retention_queue(user=User.objects.get(username="police"), today=clock.today())
+    due = [item for item in queue if item.state in ("due", "overdue")]
+    assert len(due) >= 2 and all(item.retention_class == "no_further_action" for item in due)
+    held = [item for item in due if item.holds]
+    assert len(held) == 1 and held[0].holds[0].reason_kind == "review"
