@@ -34,6 +34,7 @@ from casetrail.demo.people import PersonGenerator, SyntheticPerson, misspelt
 from casetrail.notifications.services import outbox_deliver
 from casetrail.providers.services import provider_organisation_save, provider_worker_save
 from casetrail.referrals.services import referral_submit
+from casetrail.rights.services import subject_access_request_open
 
 PASSWORD = "casetrail-demo-2026"
 LONDON = ZoneInfo("Europe/London")
@@ -1006,6 +1007,13 @@ class Demo:
             referred = target - j.days(150, 190)
         exited = self.channel(j, referred, end=target, ending="exit")
         self.post_exit_reviews(j, exited, late_twelve=position == 1)
+        if position == 2:
+            # Years later, the young person asks for everything held about them (a subject access
+            # request, with its statutory deadline; it holds the case from disposal until answered).
+            asked = self.today - j.days(8, 15)
+            self.step(j, asked, lambda: subject_access_request_open(
+                user=self.users["police"], person=j.case.person, requested_by="The person, by email to the force",
+                received_on=asked))
 
     def plan_repeat_referral(self, j: Journey) -> None:
         """Referred twice, the surname misspelt the second time; the police link the records."""

@@ -204,3 +204,13 @@ def test_the_demo_has_retention_reviews_due_one_of_them_held(demo: DemoSummary) 
     assert len(due) >= 2 and all(item.retention_class == "no_further_action" for item in due)
     held = [item for item in due if item.holds]
     assert len(held) == 1 and held[0].holds[0].reason_kind == "review"
+
+
+def test_the_demo_has_an_open_subject_access_request_that_holds_its_case(demo: DemoSummary) -> None:
+    from casetrail.cases.models import RetentionHold
+    from casetrail.rights.models import SubjectAccessRequest
+
+    request = SubjectAccessRequest.objects.get()
+    assert request.status == "open" and request.due_on > clock.today()
+    held = RetentionHold.objects.filter(reason_kind="subject_access", lifted_on=None)
+    assert held.exists() and all(h.case.person_id == request.person_id for h in held)
