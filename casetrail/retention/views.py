@@ -14,7 +14,7 @@ from casetrail.cases.access import allowed
 from casetrail.cases.models import Case
 from casetrail.core.errors import AccessDenied
 from casetrail.core.policy import Permission
-from casetrail.core.retention import disposal_unmet
+from casetrail.core.retention import disposal_unmet, review_errors
 from casetrail.retention.forms import DisposalConfirmForm, RetentionReviewForm
 from casetrail.retention.selectors import (
     current_policy,
@@ -49,6 +49,20 @@ def _review_context(case: Case) -> dict[str, object]:
             "tombstone": getattr(case, "tombstone", None)}
 
 
+def _add_rule_errors(form: RetentionReviewForm) -> None:
+    """When the form itself is refused (no decision chosen, a date that is not a date), add the
+    rules' errors on the other fields too, so every problem is listed at once (GOV.UK) rather
+    than the missing reasons only after the next submit. Nothing is recorded either way."""
+    data = form.cleaned_data
+    problems = review_errors(decision=data.get("decision") or "", reason=data.get("reason") or "",
+                             next_review_on=data.get("next_review_on"), today=clock.today(),
+                             policy=current_policy())
+    for field, field_problems in problems.items():
+        if field not in form.errors:
+            for problem in field_problems:
+                form.add_error(field, problem)
+
+
 @login_required
 def retention_review_page(request: HttpRequest, case_id: int) -> HttpResponse:
     case = load_case(request, case_id)
@@ -68,6 +82,8 @@ def retention_review_page(request: HttpRequest, case_id: int) -> HttpResponse:
                 return redirect("web:retention-dispose", case_id=case.pk)
             messages.success(request, f"Retained until {review.next_review_on:%d %B %Y}")
             return redirect("web:retention-queue")
+    elif request.method == "POST":
+        _add_rule_errors(form)
     return render(request, "retention/review.html", {**_review_context(case), "form": form},
                   status=400 if form.errors else 200)
 

@@ -61,6 +61,7 @@ def test_the_queue_is_refused_to_roles_without_the_permission(client: Client, wo
     ({"decision": "retain", "reason": ""}, "Enter the rationale for this decision."),
     ({"decision": "retain", "reason": REASON}, "Enter the date of the next review"),
     ({"reason": REASON}, "Answer the question: What is your decision?"),
+    ({}, "Enter the rationale for this decision."),  # every problem at once, not one per submit
     ({"decision": "dispose", "reason": REASON, "next_review_on_day": "1", "next_review_on_month": "1",
       "next_review_on_year": "2031"}, "Leave the next review date empty"),
 ])
