@@ -198,6 +198,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             agenda=case.agenda_items.select_related("meeting"),
             reviews=case.reviews.all(),
             handovers=case.handovers.select_related("to_user", "to_agency", "from_user"),
+            # Only in the full view: referrers and providers never read notes or consultations.
+            consultations=case.consultations.select_related("recorded_by"),
+            notes=case.notes.select_related("recorded_by"),
             attachments=case.referral.attachments.all(),
             history=history,
             steps=_step_links(request, case),

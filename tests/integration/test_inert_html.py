@@ -1,13 +1,16 @@
 """HTML and script typed into any free-text field is shown as text on every page, never run.
 
 Each user-filled text field gets its own tagged payload through the real services; every page that
-shows case data is rendered and parsed, and the payload must appear as text, never as markup. The
-list of fields comes from the models, so a new free-text field fails here until it is covered.
+shows case data is rendered and parsed, and the payload must appear as text, never as markup (the
+HTML the subject access answer's PDF is made from included). The list of fields comes from the models,
+so a new free-text field fails here until it is covered, and each field must show where a reader
+looks for it (WHERE_SHOWN).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -25,10 +28,16 @@ from casetrail.clock import frozen_at
 from casetrail.core import frameworks
 from casetrail.core.codes import PANEL_REVIEW_OUTCOMES
 from casetrail.core.dates import add_months
+from casetrail.core.errors import InvalidInput
 from casetrail.people.models import DuplicateCandidate
 from casetrail.people.services import duplicate_dismiss, duplicates_record
 from casetrail.referrals.attachments import UploadedFile
 from casetrail.referrals.services import referral_submit
+from casetrail.retention.services import retention_review_record
+from casetrail.rights import exports
+from casetrail.rights import services as rights
+from casetrail.rights.models import Redaction
+from casetrail.web.auth_views import REAUTHENTICATED_AT
 
 from .conftest import PASSWORD, World, moment, referral_input
 
@@ -102,14 +111,13 @@ NOT_FREE_TEXT: dict[str, str] = {
         ("summary", "composed by the services from references and codes; rendered on the case page below")]},
     **{f"audit.AccessLogEntry.{n}": r for n, r in [
         ("role", "role codes"), ("operation", "a code"), ("object_type", "a model label"),
-        ("object_id", "an id"), ("channel", "a code"), ("recipient", "a user id or agency set by the service"),
+        ("object_id", "an id"), ("channel", "a code"),
         ("request_id", "the request id header, shown only as text on the audit log"),
         ("justification", "composed by the services; break-glass reasons are exercised on the grant")]},
 }
 
-# Retention reviews, tombstones and data-subject rights were being built alongside this test: their
-# system-set fields are explained here, and their typed-in fields are listed apart until this test
-# drives them through their services (see NOT_YET_EXERCISED).
+# System-set fields of retention reviews, tombstones and data-subject rights; their typed-in fields
+# (review reasons, who asked, reasons, values, notes and the answer's recipient) get a payload in build().
 NOT_FREE_TEXT.update({
     **{f"retention.RetentionReview.{n}": "a code set by the service" for n in ("decided_role", "decision",
                                                                              "retention_class")},
@@ -118,17 +126,19 @@ NOT_FREE_TEXT.update({
     **{f"rights.Rectification.{n}": "a code or label set by the service" for n in (
         "author_role", "field", "field_label", "outcome", "target_type")},
     "rights.Redaction.author_role": "a role code",
+    "rights.Redaction.item": "the key of an item of the person's record; the service refuses any other "
+                             "(test_redaction_codes_and_items_refuse_typed_in_text)",
+    "rights.Redaction.reason": "a code from RedactionReason; the service refuses any other "
+                               "(test_redaction_codes_and_items_refuse_typed_in_text)",
     "rights.SubjectAccessRequest.reference": "generated", "rights.SubjectAccessRequest.status": "a code",
 })
-NOT_YET_EXERCISED: dict[str, str] = {
-    name: "typed in by staff; the retention and rights pages were still being written when this test was"
-    for name in [
-        "retention.RetentionReview.reason", "rights.Rectification.rationale",
-        "rights.Rectification.corrected_value", "rights.Rectification.recorded_value",
-        "rights.Rectification.requested_by", "rights.Rectification.requested_value", "rights.Redaction.item",
-        "rights.Redaction.rationale", "rights.Redaction.reason", "rights.SubjectAccessRequest.completion_note",
-        "rights.SubjectAccessRequest.extension_reason", "rights.SubjectAccessRequest.requested_by",
-    ]
+
+# Fields the services copy from another field, with the field whose tagged payload they carry.
+COPIED: dict[str, str] = {
+    "people.Person.given_names": "referrals.Referral.given_names",
+    "people.Person.family_name": "referrals.Referral.family_name",
+    # The value the referral held before the accepted correction; the referral now holds the corrected one.
+    "rights.Rectification.recorded_value": "referrals.Referral.school_or_workplace",
 }
 
 # User-filled fields that are recorded but, by design, shown on no page (so their payload is never rendered).
@@ -158,6 +168,7 @@ class Hostile:
     signposted: Case
     exercised: set[str] = field(default_factory=set)
     pages: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (username, url)
+    answer: dict[str, Any] = field(default_factory=dict)  # the subject access answer, as disclosed
 
 
 def build(world: World, client: Client) -> Hostile:  # noqa: PLR0915 - one journey, told in order
@@ -186,7 +197,6 @@ def build(world: World, client: Client) -> Hostile:  # noqa: PLR0915 - one journ
         data = referral_input(world, **{n: p(f"referrals.Referral.{n}") for n in referral_fields})
         referral, _ = referral_submit(user=teacher, data=data, attachments=[
             UploadedFile(p("referrals.Attachment.original_name") + ".txt", b"notes")])
-        done.update({"people.Person.given_names", "people.Person.family_name"})  # copied from the referral
         case = referral.case
         services.gateway_decide(
             user=u["police"], case=case, expected_version=None, deconfliction_done=True, database_checks_done=True,
@@ -312,10 +322,43 @@ def build(world: World, client: Client) -> Hostile:  # noqa: PLR0915 - one journ
     services.break_glass_grant(user=outsider, reference=case.reference,
                                reason=p("cases.BreakGlassGrant.reason") + " 2", hours=1)
 
+    # Retention: a review decision to retain, with its typed-in reason, due again within the queue's notice.
+    retention_review_record(user=u["police"], case=case, decision="retain",
+                            reason=p("retention.RetentionReview.reason"), next_review_on=today + timedelta(days=10))
+
+    # Subject access and rectification, handled by the force's Prevent officer (who sees every case of the person).
+    person = case.person
+    sar = rights.subject_access_request_open(user=u["police"], person=person,
+                                             requested_by=p("rights.SubjectAccessRequest.requested_by"),
+                                             received_on=today - timedelta(days=3))
+    sar = rights.subject_access_request_extend(user=u["police"], request=sar, months=1,
+                                               reason=p("rights.SubjectAccessRequest.extension_reason"))
+    note_item = f"note:{case.notes.get().pk}:text"
+    redaction = rights.redaction_mark(user=u["police"], request=sar, item=note_item, reason="third_party",
+                                      rationale=p("rights.Redaction.rationale"))
+    rights.redaction_withdraw(user=u["police"], redaction=redaction, rationale=p("rights.Redaction.rationale") + " 2")
+    consultation = case.consultations.get(summary=payload("cases.ReferrerConsultation.summary"))
+    rights.redaction_mark(user=u["police"], request=sar, item=f"consultation:{consultation.pk}:summary",
+                          reason="third_party", rationale=p("rights.Redaction.rationale") + " 3")
+    # Accepted, so the referral's school now holds the corrected value and the payload it held before is
+    # shown only as the rectification's recorded value.
+    rights.rectification_decide(
+        user=u["police"], person=person, target=f"referral:{referral.pk}:school_or_workplace",
+        requested_by=p("rights.Rectification.requested_by"), requested_value=p("rights.Rectification.requested_value"),
+        outcome="accepted", corrected_value=p("rights.Rectification.corrected_value"),
+        rationale=p("rights.Rectification.rationale"), decided_on=today, request=sar)
+    referral.refresh_from_db()
+    assert referral.school_or_workplace == payload("rights.Rectification.corrected_value")
+    answer = rights.subject_access_disclose(user=u["police"], request=sar, recipient=p("audit.AccessLogEntry.recipient"),
+                                            format="pdf")
+    rights.subject_access_request_complete(user=u["police"], request=sar, completed_on=today,
+                                           note=p("rights.SubjectAccessRequest.completion_note"))
+    done.update(COPIED)
+
     window = {"start_day": str(base.day), "start_month": str(base.month), "start_year": str(base.year),
               "end_day": str(today.day), "end_month": str(today.month), "end_year": str(today.year)}
     from urllib.parse import urlencode
-    hostile = Hostile(case=case, signposted=signposted, exercised=done)
+    hostile = Hostile(case=case, signposted=signposted, exercised=done, answer=answer)
     hostile.pages = {
         "case page (police)": ("police", f"/cases/{case.pk}/"),
         "case page (coordinator)": ("coordinator", f"/cases/{case.pk}/"),
@@ -344,28 +387,56 @@ def build(world: World, client: Client) -> Hostile:  # noqa: PLR0915 - one journ
         "break-glass queue": ("oversight", "/audit/break-glass"),
         "access log": ("oversight", "/audit/log?" + urlencode({**window, "case": case.reference})),
         "unusual access": ("oversight", "/audit/unusual"),
+        "access log for the person": ("oversight", "/audit/log?" + urlencode({**window, "person": person.reference})),
+        "retention queue": ("police", "/retention/"),
+        "retention review": ("police", f"/retention/cases/{case.pk}"),
+        "disposal confirmation (held)": ("police", f"/retention/cases/{case.pk}/dispose"),
+        "subject access requests": ("police", "/subject-access-requests/"),
+        "subject access request": ("police", f"/subject-access-requests/{sar.reference}"),
+        "withhold an item": ("police", f"/subject-access-requests/{sar.reference}/redact?"
+                             + urlencode({"item": note_item})),
+        "produce the answer": ("police", f"/subject-access-requests/{sar.reference}/answer"),
     }
     return hostile
 
 
-# Typed in here, but not found as text on any page rendered above (the person's names carry the
-# referral's tagged payload, so they show under that tag). Each is a gap in this test's page list or
-# a value no page shows: a new page showing one should be added to build()'s pages.
+# Typed in here, but by design not shown as typed on any page, each with the reason.
 NOT_ON_THESE_PAGES: dict[str, str] = {
-    "people.Person.given_names": "copied from the referral; shown under referrals.Referral.given_names",
-    "people.Person.family_name": "copied from the referral; shown under referrals.Referral.family_name",
     "referrals.Attachment.original_name": "the payload holds '/', so only what follows the last one is kept",
-    **{name: "not shown on the closed case's page or the other pages rendered here" for name in [
-        "accounts.User.job_title", "cases.CaseNote.text", "cases.Consent.capacity_notes",
-        "cases.HandOver.response_note", "cases.ReferrerConsultation.summary", "cases.SupportAction.completion_note",
-        "referrals.Referral.discussed_with",
-        "detail:minimum_period", "detail:onward_support", "detail:referrer_contact_summary",
-        "detail:residual_concerns", "detail:service_contact", "detail:signposted_to"]},
 }
 
 # Pages that list work or cases by reference and date only, so no typed-in text reaches them.
 REFERENCES_ONLY: list[str] = ["my work (other coordinator)", "my work (provider)", "my work (panel member)",
-                              "search echoing a hostile query", "duplicates", "unusual access"]
+                              "search echoing a hostile query", "duplicates", "unusual access",
+                              "subject access requests", "produce the answer"]
+
+# Where a reader expects to find what was typed: each field must show, as text, on this page.
+WHERE_SHOWN: dict[str, str] = {
+    "accounts.User.job_title": "case page (coordinator)",  # beside the decisions the user made
+    "cases.CaseNote.text": "case page (coordinator)",
+    "cases.Consent.capacity_notes": "case page (coordinator)",
+    "cases.HandOver.response_note": "case page (coordinator)",
+    "cases.ReferrerConsultation.summary": "case page (coordinator)",
+    "cases.SupportAction.completion_note": "case page (coordinator)",
+    "referrals.Referral.discussed_with": "case page (police)",
+    "detail:referrer_contact_summary": "case page (police)",
+    "detail:residual_concerns": "case page (coordinator)",
+    "detail:onward_support": "case page (coordinator)",
+    "detail:minimum_period": "case page (coordinator)",
+    "detail:signposted_to": "signposted case page",
+    "detail:service_contact": "signposted case page",
+    "retention.RetentionReview.reason": "retention review",
+    "rights.SubjectAccessRequest.requested_by": "subject access request",
+    "rights.SubjectAccessRequest.extension_reason": "subject access request",
+    "rights.SubjectAccessRequest.completion_note": "subject access request",
+    "rights.Redaction.rationale": "subject access request",
+    "rights.Rectification.requested_by": "person page",
+    "rights.Rectification.requested_value": "person page",
+    "rights.Rectification.corrected_value": "person page",
+    "rights.Rectification.rationale": "person page",
+    "rights.Rectification.recorded_value": "person page",
+    "audit.AccessLogEntry.recipient": "access log for the person",
+}
 
 
 class Page(HTMLParser):
@@ -376,6 +447,7 @@ class Page(HTMLParser):
         self.text: list[str] = []
         self.scripts: list[str] = []
         self.problems: list[str] = []
+        self.inputs: dict[str, str] = {}  # name -> value, as the browser fills the field in
         self._in: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -386,6 +458,9 @@ class Page(HTMLParser):
                 self.problems.append(f"<{tag} {name}={value!r}>: payload in an attribute")
         if tag == "img" and ("src", "x") in attrs:
             self.problems.append("<img src=x>: markup from the payload")
+        if tag == "input":
+            named = dict(attrs)
+            self.inputs[named.get("name") or ""] = named.get("value") or ""
         if tag in ("script", "style", "textarea", "title"):
             self._in.append(tag)
 
@@ -402,17 +477,28 @@ class Page(HTMLParser):
             self.text.append(data)
 
 
-def render(client: Client, username: str, url: str) -> tuple[Page, str]:
+def parse(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def sign_in(client: Client, username: str) -> None:
     client.logout()
     assert client.login(username=username, password=PASSWORD)
+    session = client.session
+    session[REAUTHENTICATED_AT] = time.time()  # as if the password had just been given again
+    session.save()
+
+
+def render(client: Client, username: str, url: str) -> tuple[Page, str]:
+    sign_in(client, username)
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     assert response["Content-Type"].startswith("text/html")
     html = response.content.decode()
-    page = Page()
-    page.feed(html)
-    page.close()
-    return page, html
+    return parse(html), html
 
 
 @pytest.fixture
@@ -424,7 +510,7 @@ def hostile(world: World, client: Client, settings: Any, tmp_path: Any) -> Hosti
 def test_every_free_text_field_is_exercised_or_explained(world: World, client: Client, hostile: Hostile) -> None:
     fields = free_text_fields()
     model_fields = {name for name in hostile.exercised if not name.startswith(("detail:", "decision.", "assessment."))}
-    unknown = set(NOT_FREE_TEXT) | set(NOT_DISPLAYED) | set(NOT_YET_EXERCISED) | model_fields
+    unknown = set(NOT_FREE_TEXT) | set(NOT_DISPLAYED) | model_fields
     assert not unknown - set(fields), f"listed here but no longer in the models: {sorted(unknown - set(fields))}"
     missing = [name for name in fields if name not in unknown]
     assert not missing, (
@@ -437,11 +523,12 @@ def test_payloads_in_every_field_are_shown_as_text_on_every_page(world: World, c
                                                                  hostile: Hostile) -> None:
     seen: set[str] = set()
     blank: list[str] = []
+    texts: dict[str, str] = {}
     for label, (username, url) in hostile.pages.items():
         page, html = render(client, world.users[username].username if username in world.users else username, url)
         assert not page.problems, (label, page.problems[:5])
         assert "<script>alert(" not in html and "<svg onload" not in html and "<img src=x" not in html, label
-        text = "".join(page.text)
+        text = texts[label] = "".join(page.text)
         found = {tag for tag in hostile.exercised if shown(tag) in text}
         if found:
             # Escaped, so the reader sees exactly what was typed.
@@ -450,8 +537,64 @@ def test_payloads_in_every_field_are_shown_as_text_on_every_page(world: World, c
             blank.append(label)
         seen |= found
     assert blank == REFERENCES_ONLY, f"pages showing none of the hostile text (list them if by design): {blank}"
+    seen |= {copy for copy, source in COPIED.items() if source in seen}
     never = hostile.exercised - seen - set(NOT_DISPLAYED) - set(NOT_ON_THESE_PAGES)
     assert not never, f"typed in but shown on none of the pages rendered: {sorted(never)}"
+    misplaced = {name: page for name, page in WHERE_SHOWN.items()
+                 if shown(COPIED.get(name, name)) not in texts[page]}
+    assert not misplaced, f"not shown where a reader looks for it: {misplaced}"
+    assert not set(NOT_ON_THESE_PAGES) & set(WHERE_SHOWN)
+
+
+def test_the_search_echoes_the_hostile_query_as_the_text_of_its_field(world: World, client: Client,
+                                                                      hostile: Hostile) -> None:
+    _, url = hostile.pages["search echoing a hostile query"]
+    page, html = render(client, "police", url)
+    assert page.inputs["q"] == payload("referrals.Referral.family_name")  # what was typed, as the field's value
+    assert 'value="&lt;script&gt;alert(&quot;referrals.Referral.family_name&quot;)' in html
+    assert not page.problems and "<script>alert(" not in html
+
+
+def test_the_subject_access_answer_for_the_pdf_is_escaped_html(world: World, client: Client,
+                                                               hostile: Hostile) -> None:
+    html = exports.answer_html(hostile.answer)
+    page = parse(html)
+    assert not page.problems, page.problems[:5]
+    assert "<script>alert(" not in html and "<svg onload" not in html and "<img src=x" not in html
+    text = "".join(page.text)
+    for tag in ("audit.AccessLogEntry.recipient", "rights.Rectification.corrected_value", "cases.CaseNote.text",
+                "referrals.Referral.concern", "cases.Decision.rationale"):
+        assert shown(tag) in text, tag
+    # The withheld consultation summary is not in the answer at all; the released note is.
+    assert shown("cases.ReferrerConsultation.summary") not in text and "[Redacted:" in text
+
+
+def test_the_subject_access_answer_as_json_is_a_download_of_plain_data(world: World, client: Client,
+                                                                       hostile: Hostile) -> None:
+    sar = hostile.case.person.subject_access_requests.get()
+    sign_in(client, "police")
+    response = client.get(f"/subject-access-requests/{sar.reference}/answer",
+                          {"format": "json", "recipient": payload("audit.AccessLogEntry.recipient") + " 2"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json" and response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"] == f'attachment; filename="{sar.reference}.json"'
+    body = json.loads(response.content)
+    assert body["request"]["recipient"] == payload("audit.AccessLogEntry.recipient") + " 2"
+
+
+def test_redaction_codes_and_items_refuse_typed_in_text(world: World, client: Client, hostile: Hostile) -> None:
+    sar = hostile.case.person.subject_access_requests.get()
+    before = Redaction.objects.count()
+    note_item = f"note:{hostile.case.notes.get().pk}:text"
+    with pytest.raises(InvalidInput) as bad_item:
+        rights.redaction_mark(user=world.users["police"], request=sar, item=payload("item"), reason="third_party",
+                              rationale="Names the neighbour who reported the concern.")
+    assert "item" in bad_item.value.errors
+    with pytest.raises(InvalidInput) as bad_reason:
+        rights.redaction_mark(user=world.users["police"], request=sar, item=note_item, reason=payload("reason"),
+                              rationale="Names the neighbour who reported the concern.")
+    assert "reason" in bad_reason.value.errors
+    assert Redaction.objects.count() == before
 
 
 def test_the_api_returns_the_payload_as_plain_json_data(world: World, client: Client, hostile: Hostile) -> None:
