@@ -13,6 +13,22 @@ POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_CONCERN_CHARACTERS = 30
 
+# The longest each typed-in field may be, as stored (casetrail/referrals/models.py holds the same
+# numbers; tests/integration/test_referral_limits.py keeps the two in step). Longer input is a
+# clear error, never a database failure.
+TEXT_LIMITS: dict[str, tuple[int, str]] = {
+    "referrer_name": (200, "Your name"),
+    "referrer_job_title": (200, "Your job title"),
+    "referrer_email": (254, "Your email address"),
+    "referrer_phone": (40, "Your phone number"),
+    "referrer_organisation": (200, "Your organisation's name"),
+    "given_names": (200, "The person's first names"),
+    "family_name": (200, "The person's last name"),
+    "other_names": (300, "Other names the person uses"),
+    "school_or_workplace": (200, "The school, college or workplace"),
+    "discussed_with": (200, "Who you discussed the concern with"),
+}
+
 
 @dataclass(frozen=True)
 class ReferralInput:
@@ -63,6 +79,9 @@ def referral_errors(data: ReferralInput, *, today: date) -> dict[str, list[str]]
     for name, message in required.items():
         if not str(getattr(data, name)).strip():
             add(name, message)
+    for name, (limit, label) in TEXT_LIMITS.items():
+        if len(str(getattr(data, name)).strip()) > limit:
+            add(name, f"{label} must be {limit} characters or fewer")
     if data.referrer_email.strip() and not EMAIL.match(data.referrer_email.strip()):
         add("referrer_email", "Enter an email address in the correct format, like name@example.org")
     if data.referrer_sector not in SECTORS:
