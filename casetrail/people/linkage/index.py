@@ -107,31 +107,82 @@ def _predicate(kind: str, args: tuple[Any, ...]) -> Callable[[Row, Row], bool]:
     raise ValueError(f"unknown level kind {kind!r}")
 
 
+class TermFrequencies:
+    """How often each value of a term-frequency column occurs among the records, as Splink counts
+    it for `predict`: a value's rows over the rows where the column is not missing."""
+
+    def __init__(self, columns: Iterable[str]) -> None:
+        self._pos = {c: _POS[c] for c in columns}
+        self._counts: dict[str, dict[Any, int]] = {c: {} for c in self._pos}
+        self._totals: dict[str, int] = dict.fromkeys(self._pos, 0)
+
+    @classmethod
+    def from_records(cls, columns: Iterable[str], records: Iterable[dict[str, Any]]) -> TermFrequencies:
+        frequencies = cls(columns)
+        for record in records:
+            frequencies.add(_row(record, intern=str))
+        return frequencies
+
+    def add(self, row: Row, step: int = 1) -> None:
+        for column, i in self._pos.items():
+            value = row[i]
+            if value is not None:
+                counts = self._counts[column]
+                counts[value] = counts.get(value, 0) + step
+                self._totals[column] += step
+
+    def remove(self, row: Row) -> None:
+        self.add(row, -1)
+
+    def frequency(self, column: str, value: Any) -> float | None:
+        count = self._counts[column].get(value) if value is not None else None
+        return count / self._totals[column] if count else None
+
+
 class _Scorer:
     """The model's weights compiled into level predicates."""
 
-    def __init__(self, weights: Weights) -> None:
+    def __init__(self, weights: Weights, frequencies: TermFrequencies | None = None) -> None:
         self.prior = weights.prior
+        self.frequencies = frequencies
         self.comparisons = [
-            (c.field, tuple((_predicate(lv.kind, lv.args), lv.weight, lv.label, lv.kind == "null")
+            (c.field, tuple((_predicate(lv.kind, lv.args), lv.weight, lv.label, lv.kind == "null",
+                             self._adjustment(lv.tf, lv.u) if lv.tf is not None else None)
                             for lv in c.levels))
             for c in weights.comparisons
         ]
 
+    def _adjustment(self, column: str, u: float | None) -> Callable[[Row, Row], float]:
+        """Splink's term-frequency adjustment: log2(u) - log2(the larger of the two values'
+        frequencies); nothing when neither value's frequency is known."""
+        i, log2_u = _POS[column], math.log2(u or 1.0)
+
+        def adjust(a: Row, b: Row) -> float:
+            if self.frequencies is None:
+                return 0.0
+            fa = self.frequencies.frequency(column, a[i])
+            fb = self.frequencies.frequency(column, b[i])
+            if fa is None and fb is None:
+                return 0.0
+            return log2_u - math.log2(max(fa or 0.0, fb or 0.0))
+        return adjust
+
     def score(self, a: Row, b: Row) -> float:
         total = self.prior
         for _field, levels in self.comparisons:
-            for test, weight, _label, _null in levels:
+            for test, weight, _label, _null, adjust in levels:
                 if test(a, b):
-                    total += weight
+                    total += weight if adjust is None else weight + adjust(a, b)
                     break
         return total
 
     def evidence(self, a: Row, b: Row) -> tuple[FieldEvidence, ...]:
         found = []
         for field, levels in self.comparisons:
-            for test, weight, label, null in levels:
+            for test, weight, label, null, adjust in levels:
                 if test(a, b):
+                    if adjust is not None:
+                        weight += adjust(a, b)
                     found.append(FieldEvidence(field, label, None if null else weight > 0, weight))
                     break
         return tuple(found)
@@ -234,7 +285,8 @@ class CandidateIndex:
     def __init__(self, model: LinkageModel, *, max_block: int = 300) -> None:
         self.model = model
         self.max_block = max_block
-        self._scorer = _Scorer(model.weights)
+        self._frequencies = TermFrequencies(_tf_columns(model.weights))
+        self._scorer = _Scorer(model.weights, self._frequencies)
         self._rows: list[Row | None] = []
         self._ids: list[str | None] = []
         self._slot: dict[str, int] = {}
@@ -299,6 +351,7 @@ class CandidateIndex:
         self._rows.append(row)
         self._ids.append(record_id)
         self._slot[record_id] = slot
+        self._frequencies.add(row)
         postings = self._postings
         for key in _keys(row):
             existing = postings.get(key)
@@ -314,6 +367,9 @@ class CandidateIndex:
         slot = self._slot.pop(str(record_id), None)
         if slot is None:
             return False
+        row = self._rows[slot]
+        if row is not None:
+            self._frequencies.remove(row)
         self._rows[slot] = None
         self._ids[slot] = None
         return True
@@ -373,6 +429,18 @@ class CandidateIndex:
         return Candidate(str(right.record_id), probability(weight), weight, self._scorer.evidence(a, b))
 
 
-def score_normalised(model: LinkageModel, left: dict[str, Any], right: dict[str, Any]) -> float:
-    """The match weight of two normalised records (records.normalise output)."""
-    return _Scorer(model.weights).score(_row(left, intern=str), _row(right, intern=str))
+def _tf_columns(weights: Weights) -> list[str]:
+    return sorted({lv.tf for c in weights.comparisons for lv in c.levels if lv.tf is not None})
+
+
+def term_frequencies(model: LinkageModel, records: Iterable[dict[str, Any]]) -> TermFrequencies:
+    """The term frequencies of normalised `records` (records.normalise output) for `model`."""
+    return TermFrequencies.from_records(_tf_columns(model.weights), records)
+
+
+def score_normalised(model: LinkageModel, left: dict[str, Any], right: dict[str, Any], *,
+                     frequencies: TermFrequencies | None = None) -> float:
+    """The match weight of two normalised records (records.normalise output); names agreeing
+    exactly are weighed by their `frequencies` in the data (see term_frequencies), as Splink
+    weighs them, when given."""
+    return _Scorer(model.weights, frequencies).score(_row(left, intern=str), _row(right, intern=str))
