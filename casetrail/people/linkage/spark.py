@@ -14,7 +14,7 @@ import tempfile
 import time
 from typing import Any
 
-from casetrail.people.linkage.dedupe import DedupeResult, Progress
+from casetrail.people.linkage.dedupe import CLUSTER_THRESHOLD, DedupeResult, Progress
 from casetrail.people.linkage.model import (
     BLOCKING_RULES_SQL,
     LinkageModel,
@@ -90,7 +90,7 @@ def find_duplicates_spark(
     *,
     spark: Any = None,
     threshold: float = 0.5,
-    cluster_threshold: float = 0.95,
+    cluster_threshold: float = CLUSTER_THRESHOLD,
     progress: Progress | None = None,
 ) -> DedupeResult:
     """`dedupe.find_duplicates` on Spark. Starts a local session when `spark` is None."""
