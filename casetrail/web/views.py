@@ -337,7 +337,11 @@ def agenda_add(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def information_request_reply(request: HttpRequest, request_id: int) -> HttpResponse:
     item = get_object_or_404(InformationRequest.objects.select_related("case", "to_agency"), pk=request_id)
-    if request.user.agency_id != item.to_agency_id and request.user.pk != item.owner_user_id:  # type: ignore[union-attr]
+    # Addressed to an agency, read by those in it who may answer for it (not, say, a nurse who only
+    # makes referrals), or by whoever now owns the request; anyone else is told there is no such request.
+    addressed = (request.user.agency_id == item.to_agency_id  # type: ignore[union-attr]
+                 and allowed(request.user, Permission.ANSWER_INFORMATION_REQUEST))  # type: ignore[arg-type]
+    if not addressed and request.user.pk != item.owner_user_id:
         raise Http404("No such request")
     form = f.InformationReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
