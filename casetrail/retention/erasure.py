@@ -36,6 +36,7 @@ from casetrail.cases.models import (
 from casetrail.people.models import DuplicateCandidate, Person, SearchKey
 from casetrail.referrals.models import Attachment, IdempotencyRecord, Referral
 from casetrail.retention.models import RetentionReview
+from casetrail.rights.models import Rectification, Redaction, SubjectAccessRequest
 
 DISPOSED = "(disposed)"  # shown where a name was, so a disposed record is recognisable
 
@@ -65,6 +66,11 @@ REFERRAL_BLANKS: dict[str, Any] = {
     "concern": "", "discussed_with": "",
 }
 PERSON_BLANKS: dict[str, Any] = {"given_names": "", "family_name": DISPOSED, "date_of_birth": "", "sex": ""}
+# A correction keeps the old and new values it decided between; a subject access request, who
+# asked and what was said in answering. Both go with the record they were about.
+RECTIFICATION_BLANKS: dict[str, Any] = {"requested_by": "", "recorded_value": "", "requested_value": "",
+                                        "corrected_value": "", "rationale": ""}
+REQUEST_BLANKS: dict[str, Any] = {"requested_by": "", "extension_reason": "", "completion_note": ""}
 
 
 def _blank(queryset: models.QuerySet[Any], values: dict[str, Any]) -> int:
@@ -117,6 +123,12 @@ def case_personal_data_erase(*, case: Case) -> dict[str, Any]:
         counts["duplicate_candidates"] += DuplicateCandidate.objects.filter(
             models.Q(person_a=person) | models.Q(person_b=person)).delete()[0]
     person_erased = case.person_id in erased_people
+    counts["rectifications"] = _blank(
+        Rectification.objects.filter(models.Q(case=case) | models.Q(person_id__in=erased_people)),
+        RECTIFICATION_BLANKS)
+    requests = SubjectAccessRequest.objects.filter(person_id__in=erased_people)
+    counts["subject_access_requests"] = _blank(requests, REQUEST_BLANKS)
+    _blank(Redaction.objects.filter(request__in=requests), {"rationale": ""})
 
     log_ids = AccessLogEntry.objects.filter(models.Q(case=case) | models.Q(person_id__in=erased_people))
     erased, stuck = erase_payloads(AccessLogEntry, list(log_ids.values_list("pk", flat=True)))

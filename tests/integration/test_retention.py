@@ -94,9 +94,27 @@ SIX_YEARS = (add_years(date.today(), 6) - date.today()).days
 # ---------------------------------------------------------------- the disposal the issue asks for
 
 
+def _answered_request_with_a_correction(world: World, case: Case) -> None:
+    """The person asked for their data and had the referral's address corrected; the request was
+    answered (so its hold was lifted) long before the case fell due for disposal."""
+    from casetrail.rights import services as rights
+
+    police, today = world.users["police"], clock.today()
+    request = rights.subject_access_request_open(user=police, person=case.person, requested_by=f"{MARK}'s mother",
+                                                 received_on=today)
+    rights.rectification_decide(user=police, person=case.person, target=f"referral:{case.referral.pk}:address",
+                                requested_by=f"{MARK}'s mother", requested_value=f"9 {MARK} Close",
+                                outcome="accepted", corrected_value=f"9 {MARK} Close",
+                                rationale=f"Tenancy agreement seen: {MARK} moved in the spring.", decided_on=today,
+                                request=request)
+    rights.subject_access_request_complete(user=police, request=request, completed_on=today,
+                                           note=f"Sent to {MARK}'s mother by recorded delivery.")
+
+
 def test_disposal_erases_the_data_leaves_a_tombstone_and_the_chains_still_verify(
         world: World, django_capture_on_commit_callbacks: Any) -> None:
     case = police_led_case(world)
+    _answered_request_with_a_correction(world, case)
     upload_dir = Path(settings.MEDIA_ROOT)
     stored = [upload_dir / a.stored_name for a in Attachment.objects.filter(referral=case.referral)]
     assert stored and all(path.exists() for path in stored)
