@@ -1,5 +1,6 @@
 """Splink's default approach, for comparison: its library comparisons for names, date of birth
-and postcode on lightly cleaned columns, blocking on exact names and on date of birth, trained
+and postcode on lightly cleaned columns (with exact NHS number and pupil number where the data
+has them), blocking on exact names, on date of birth and on the identifiers, trained
 as Splink's tutorials train (u by sampling, EM on two blocking rules, always with max_pairs)."""
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 
 def columns(normalised: Any) -> Any:
-    """first_name, surname, dob (string), postcode, sex, address from our normalised table."""
-    return normalised.select(["record_id", "given", "family", "dob", "postcode", "sex", "address"]).rename_columns(
-        ["record_id", "first_name", "surname", "dob", "postcode", "sex", "address"])
+    """first_name, surname, dob (string), postcode, sex, address, nhs, upn from our normalised table."""
+    return normalised.select(["record_id", "given", "family", "dob", "postcode", "sex", "address", "nhs", "upn"]
+                             ).rename_columns(["record_id", "first_name", "surname", "dob", "postcode", "sex",
+                                               "address", "nhs", "upn"])
 
 
 def settings() -> SettingsCreator:
@@ -28,12 +30,16 @@ def settings() -> SettingsCreator:
             cl.PostcodeComparison("postcode"),
             cl.ExactMatch("sex"),
             cl.ExactMatch("address"),
+            cl.ExactMatch("nhs"),
+            cl.ExactMatch("upn"),
         ],
         blocking_rules_to_generate_predictions=[
             block_on("first_name", "surname"),
             block_on("surname", "dob"),
             block_on("first_name", "dob"),
             block_on("postcode", "first_name"),
+            block_on("nhs"),
+            block_on("upn"),
         ],
     )
 

@@ -35,8 +35,8 @@ def febrl(n: int) -> tuple[pa.Table, set[tuple[str, str]]]:
     The FEBRL identifier (rec-<person>-org / rec-<person>-dup-<k>) gives `person_key` and is
     otherwise dropped: record ids are opaque and shuffled, so nothing but person_key carries
     the truth. soc_sec_id is dropped too (a national identifier would make matching trivial).
-    FEBRL has no sex, other names or school ('' in all), Australian four-digit postcodes (kept
-    as they are: normalise keeps a postcode that is not a UK one as a string that agrees
+    FEBRL has no sex, other names, school, NHS number or UPN ('' in all), Australian four-digit
+    postcodes (kept as they are: normalise keeps a postcode that is not a UK one as a string that agrees
     exactly or by one character), and dates of birth as YYYYMMDD, some
     corrupted: an impossible day keeps 'YYYY-MM', an impossible month keeps 'YYYY'. FEBRL 4 is
     a linking task between two files; here both files are one table to deduplicate (its true
@@ -82,6 +82,8 @@ def febrl(n: int) -> tuple[pa.Table, set[tuple[str, str]]]:
         "postcode": postcode,
         "address": addresses,
         "school": [""] * len(frame),
+        "nhs_number": [""] * len(frame),
+        "upn": [""] * len(frame),
         "referred_on": [date.fromordinal(start + int(d)).isoformat() for d in days],
     }
     records = pa.table(columns, schema=SCHEMA).take(pa.array(np.argsort(record_ids)))

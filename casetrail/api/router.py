@@ -40,7 +40,7 @@ from casetrail.core.errors import (
 )
 from casetrail.core.lifecycle import available_actions
 from casetrail.core.policy import Permission
-from casetrail.core.referrals import ReferralInput
+from casetrail.core.referrals import ReferralInput, nhs_number_errors, upn_errors
 from casetrail.people.models import Person
 from casetrail.providers.models import ProviderOrganisation
 from casetrail.referrals.services import referral_submit
@@ -415,11 +415,15 @@ def match_people(request: HttpRequest, payload: s.IdentityIn) -> Any:
             PartialDate.from_iso(payload.date_of_birth.strip())
         except ValueError:
             errors["date_of_birth"] = ["Enter the date of birth as YYYY, YYYY-MM or YYYY-MM-DD"]
+    for name, problems in (("nhs_number", nhs_number_errors(payload.nhs_number)), ("upn", upn_errors(payload.upn))):
+        if problems:
+            errors[name] = problems
     if errors:
         raise InvalidInput(errors)
     identity = Identity(record_id="query", given_names=payload.given_names, family_name=payload.family_name,
                         other_names=tuple(payload.other_names), date_of_birth=payload.date_of_birth.strip(),
-                        sex=payload.sex, postcode=payload.postcode, address=payload.address, school=payload.school)
+                        sex=payload.sex, postcode=payload.postcode, address=payload.address, school=payload.school,
+                        nhs_number=payload.nhs_number, upn=payload.upn)
     matches = person_matches(user=user, identity=identity)
     for m in matches:
         access_log(user=user, operation="consultation", subject=m.person, person=m.person, channel="api",

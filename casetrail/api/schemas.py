@@ -43,6 +43,10 @@ class ReferralIn(Schema):
     address: str = Field("", max_length=1000)
     postcode: str = Field("", max_length=10)
     school_or_workplace: str = Field("", max_length=200)
+    nhs_number: str = Field("", max_length=40, description="The person's NHS number, where known: 10 digits with a "
+                            "valid check digit; spaces and dashes are ignored. Stored as the 10 digits.")
+    upn: str = Field("", max_length=40, description="The person's Unique Pupil Number (England), where known: 13 "
+                     "characters with a valid check letter. Stored upper case, without spaces.")
     local_authority_id: int
     concern: str = Field(max_length=20000)
     first_observed_on: date
@@ -485,6 +489,8 @@ class IdentityIn(Schema):
     postcode: str = ""
     address: str = ""
     school: str = ""
+    nhs_number: str = Field("", max_length=40, description="10 digits, spaces allowed; checked (Modulus 11)")
+    upn: str = Field("", max_length=40, description="Unique Pupil Number, 13 characters; checked (check letter)")
 
 
 class EvidenceOut(Schema):

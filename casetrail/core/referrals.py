@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
+from stdnum.gb import nhs, upn
+
 from casetrail.core.codes import CONCERN_TYPES, PERSON_AWARE, SECTORS, SEX, URGENCY
 from casetrail.core.dates import PartialDate
 
@@ -53,11 +56,84 @@ class ReferralInput:
     urgency: str = "routine"
     person_aware: str = "not_known"
     discussed_with: str = ""
+    # Identifiers, where the referrer knows them: as typed here, stored compact by the service.
+    nhs_number: str = ""
+    upn: str = ""
 
 
 def normalise_postcode(value: str) -> str:
     compact = re.sub(r"\s+", "", value.upper())
     return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+
+
+# Identifiers, checked by python-stdnum. The examples shown to users are made up, with valid check
+# characters: NHS numbers starting 999 are never issued to patients (kept for testing), and the UPN
+# has the establishment number 0000.
+NHS_NUMBER_EXAMPLE = "999 111 2227"
+UPN_EXAMPLE = "T801000012001"
+_SEPARATORS = re.compile(r"[\s\-]+")
+_UPN_SHAPE = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
+NHS_NUMBER_MESSAGES = {
+    "length": f"Enter an NHS number with 10 digits, like {NHS_NUMBER_EXAMPLE}",
+    "format": f"Enter an NHS number using numbers only, like {NHS_NUMBER_EXAMPLE}",
+    "checksum": "The NHS number is not valid: check it for a mistyped digit",
+}
+UPN_MESSAGES = {
+    "length": f"Enter a UPN with a letter and 12 characters, like {UPN_EXAMPLE}",
+    "format": f"Enter a UPN as a letter, 11 numbers, then a number or letter, like {UPN_EXAMPLE}",
+    "authority": "The UPN is not valid: its 2nd to 4th characters are not a local authority's number",
+    "checksum": "The UPN is not valid: check it for a mistyped character",
+}
+
+
+def nhs_number_compact(value: str) -> str:
+    """An NHS number as stored: its digits without spaces or dashes; "" when none was given."""
+    return _SEPARATORS.sub("", value)
+
+
+def upn_compact(value: str) -> str:
+    """A Unique Pupil Number as stored: upper case, without spaces or dashes; "" when none was given."""
+    return _SEPARATORS.sub("", value).upper()
+
+
+def nhs_number_errors(value: str) -> list[str]:
+    """Why an NHS number cannot be recorded (10 digits, Modulus 11 check digit); empty when it can
+    be, or when none was given."""
+    number = nhs_number_compact(value)
+    if not number:
+        return []
+    if not re.fullmatch(r"[0-9]+", number):
+        return [NHS_NUMBER_MESSAGES["format"]]
+    if len(number) != 10:
+        return [NHS_NUMBER_MESSAGES["length"]]
+    return [] if nhs.is_valid(number) else [NHS_NUMBER_MESSAGES["checksum"]]
+
+
+def upn_errors(value: str) -> list[str]:
+    """Why a UPN cannot be recorded (check letter, a known local authority number, 11 digits and a
+    last digit or letter); empty when it can be, or when none was given."""
+    number = upn_compact(value)
+    if not number:
+        return []
+    if len(number) != 13:
+        return [UPN_MESSAGES["length"]]
+    if not _UPN_SHAPE.match(number):
+        return [UPN_MESSAGES["format"]]
+    try:
+        upn.validate(number)
+    except InvalidComponent:
+        return [UPN_MESSAGES["authority"]]
+    except InvalidChecksum:
+        return [UPN_MESSAGES["checksum"]]
+    except ValidationError:
+        # The last character is one a UPN never uses (I, O or S).
+        return [UPN_MESSAGES["format"]]
+    return []
+
+
+def nhs_number_format(number: str) -> str:
+    """A stored NHS number as people write it, in groups of 3, 3 and 4 digits."""
+    return nhs.format(number) if len(number) == 10 else number
 
 
 def referral_errors(data: ReferralInput, *, today: date) -> dict[str, list[str]]:
@@ -90,6 +166,10 @@ def referral_errors(data: ReferralInput, *, today: date) -> dict[str, list[str]]
         add("sex", "Select the person's sex, or 'Not known'")
     if data.postcode.strip() and not POSTCODE.match(normalise_postcode(data.postcode)):
         add("postcode", "Enter a real postcode, like SW1A 1AA")
+    for message in nhs_number_errors(data.nhs_number):
+        add("nhs_number", message)
+    for message in upn_errors(data.upn):
+        add("upn", message)
     if data.concern.strip() and len(data.concern.strip()) < MIN_CONCERN_CHARACTERS:
         add("concern", f"Describe what you observed in at least {MIN_CONCERN_CHARACTERS} characters")
     if not data.concern_types:

@@ -18,6 +18,7 @@ from enum import StrEnum
 from casetrail.core.codes import SEX
 from casetrail.core.dates import PartialDate, add_months
 from casetrail.core.decisions import rationale_errors
+from casetrail.core.referrals import nhs_number_compact, nhs_number_errors, upn_compact, upn_errors
 
 RESPONSE_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
@@ -145,7 +146,8 @@ class RectificationOutcome(StrEnum):
     REFUSED = "refused"
 
 
-# What a data subject may say is wrong, and how each value is checked. Kinds: text, birth, sex.
+# What a data subject may say is wrong, and how each value is checked. Kinds: text, optional_text,
+# birth, sex, nhs_number, upn (the identifiers may be corrected to blank: "that is not my number").
 RECTIFIABLE_PERSON_FIELDS: dict[str, tuple[str, str]] = {
     "given_names": ("Given names", "text"),
     "family_name": ("Family name", "text"),
@@ -160,6 +162,8 @@ RECTIFIABLE_REFERRAL_FIELDS: dict[str, tuple[str, str]] = {
     "address": ("Address", "optional_text"),
     "postcode": ("Postcode", "optional_text"),
     "school_or_workplace": ("School or workplace", "optional_text"),
+    "nhs_number": ("NHS number", "nhs_number"),
+    "upn": ("Unique Pupil Number", "upn"),
 }
 MAX_VALUE_LENGTH = 200
 
@@ -167,6 +171,10 @@ MAX_VALUE_LENGTH = 200
 def corrected_value_errors(kind: str, value: str, *, today: date) -> list[str]:
     """Whether a corrected value can be recorded in a field of this kind."""
     text = value.strip()
+    if kind == "nhs_number":
+        return nhs_number_errors(text)
+    if kind == "upn":
+        return upn_errors(text)
     if kind == "text" and not text:
         return ["Enter the corrected value"]
     if len(text) > MAX_VALUE_LENGTH and kind != "optional_text":
@@ -183,6 +191,18 @@ def corrected_value_errors(kind: str, value: str, *, today: date) -> list[str]:
     return []
 
 
+def corrected_value_stored(kind: str, value: str) -> str:
+    """A valid corrected value in the form its field keeps (a date as ISO, an identifier compact)."""
+    text = value.strip()
+    if kind == "birth" and text:
+        return PartialDate.from_iso(text).to_iso()
+    if kind == "nhs_number":
+        return nhs_number_compact(text)
+    if kind == "upn":
+        return upn_compact(text)
+    return text
+
+
 def rectification_errors(*, kind: str, outcome: str, current: str, corrected: str, rationale: str,
                          today: date) -> list[tuple[str, str]]:
     """An accepted rectification needs a valid corrected value that differs from the recorded one;
@@ -192,7 +212,7 @@ def rectification_errors(*, kind: str, outcome: str, current: str, corrected: st
         errors.append(("outcome", "Select whether the correction is accepted or refused"))
     elif outcome == RectificationOutcome.ACCEPTED:
         found = corrected_value_errors(kind, corrected, today=today)
-        if not found and corrected.strip() == current.strip():
+        if not found and corrected_value_stored(kind, corrected) == current.strip():
             found = ["The corrected value is the same as the recorded one"]
         errors.extend(("corrected_value", message) for message in found)
     errors.extend(("rationale", message) for message in rationale_errors(rationale))

@@ -596,6 +596,7 @@ class Demo:
             person_aware=j.rng.choice(["yes", "no", "not_known"]),
             discussed_with=j.rng.choice(["Head of year", "Designated safeguarding lead", "Line manager",
                                          "Team manager", "Named nurse for safeguarding"]),
+            **self.identifiers_known(j, day, sector),
         )
         area = j.person.area
 
@@ -609,6 +610,19 @@ class Demo:
                 j.earlier = j.case
             j.case = referral.case
         self.step(j, day, run)
+
+    @staticmethod
+    def identifiers_known(j: Journey, day: date, sector: str) -> dict[str, str]:
+        """Which of the person's identifiers this referrer knows: a health referrer usually has the
+        NHS number and a school the UPN; others seldom. A stream of its own, so the rest of the
+        journey draws exactly what it drew before identifiers were recorded."""
+        rng = random.Random(f"identifiers:{j.person.nhs_number}:{day.isoformat()}")
+        nhs_known = rng.random() < (0.9 if sector == "health" else 0.3)
+        upn_known = bool(j.person.upn) and rng.random() < (0.75 if sector == "education" else 0.1)
+        # Written as people type them: the NHS number in groups, sometimes the UPN in lower case.
+        nhs_number = f"{j.person.nhs_number[:3]} {j.person.nhs_number[3:6]} {j.person.nhs_number[6:]}"
+        pupil_number = j.person.upn.lower() if rng.random() < 0.2 else j.person.upn
+        return {"nhs_number": nhs_number if nhs_known else "", "upn": pupil_number if upn_known else ""}
 
     def gateway(self, j: Journey, referred: date, decided: date, outcome: str, *, officer: str = "") -> None:
         officer = officer or j.rng.choices(["police", "police2"], weights=[70, 30])[0]

@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from stdnum.gb import nhs, upn
+
 # Naming traditions found across the UK population. Each keeps its given and family
 # names together so a drawn name reads plausibly ("Kacper Nowak", not "Kacper Okafor").
 # The lists are common names written for this demo, not taken from any record.
@@ -145,6 +147,14 @@ WORK = ("Unemployed", "Apprentice, {place} Motors", "Warehouse operative, {place
         "Not known")
 
 
+# Identifiers, made up with valid check characters (python-stdnum). NHS numbers starting 999 are
+# kept for testing and never issued to a patient. A UPN starts with the number of the local
+# authority that issued it (one stdnum knows, in the North West, where the demo is set), then a
+# made-up establishment number, the year the child started school and a serial number.
+UPN_AUTHORITY: dict[str, str] = {"northshire": "888", "riverton": "889"}
+UPN_MAX_AGE = 18  # pupils keep their UPN until they leave school or college
+
+
 @dataclass(frozen=True)
 class SyntheticPerson:
     index: int
@@ -159,6 +169,8 @@ class SyntheticPerson:
     postcode: str
     school_or_workplace: str
     parent_carer: str  # who would give consent for a child
+    nhs_number: str = ""  # 10 digits, always in the 999 range
+    upn: str = ""  # only for those of school or college age
 
     @property
     def full_name(self) -> str:
@@ -206,6 +218,7 @@ class PersonGenerator:
         self.today = today
         self._count = 0
         self._used: set[str] = set()
+        self._used_identifiers: set[str] = set()
 
     def person(self, *, area: str = "northshire", sex: str | None = None, tradition: str | None = None,
                family_name: str | None = None, age: int | None = None) -> SyntheticPerson:
@@ -254,6 +267,30 @@ class PersonGenerator:
             setting = f"{school_place} {rng.choice(COLLEGE_KINDS)}"
         else:
             setting = rng.choice(WORK).format(place=school_place)
+        nhs_number, pupil_number = self._identifiers(index, born, area)
         return SyntheticPerson(index=index, given_names=given, family_name=family, sex=sex, date_of_birth=born,
                                tradition=tradition, area=area, town=town, address=f"{house}, {town}",
-                               postcode=postcode, school_or_workplace=setting, parent_carer=parent)
+                               postcode=postcode, school_or_workplace=setting, parent_carer=parent,
+                               nhs_number=nhs_number, upn=pupil_number)
+
+    def _identifiers(self, index: int, born: date, area: str) -> tuple[str, str]:
+        """A made-up NHS number for everyone and a UPN for those of school age, from a stream of
+        their own (so adding them shifted nobody's name or address), never repeated."""
+        rng = random.Random(f"{self.seed}:identifiers:{index}")
+        while True:
+            stem = f"999{rng.randrange(10**6):06d}"
+            # One check digit in eleven stems is 10, which no NHS number has: draw again.
+            checks = [d for d in "0123456789" if nhs.checksum(stem + d) == 0]
+            if checks and stem + checks[0] not in self._used_identifiers:
+                nhs_number = stem + checks[0]
+                break
+        pupil_number = ""
+        if self.today.year - born.year <= UPN_MAX_AGE:
+            while True:
+                body = (f"{UPN_AUTHORITY[area]}{rng.randrange(1, 10**4):04d}{(born.year + 5) % 100:02d}"
+                        f"{rng.randrange(1, 1000):03d}")
+                pupil_number = upn.calc_check_digit(body) + body
+                if pupil_number not in self._used_identifiers:
+                    break
+        self._used_identifiers.update({nhs_number, pupil_number} - {""})
+        return nhs_number, pupil_number

@@ -44,6 +44,7 @@ def identity_of(referral: Referral) -> Identity:
         record_id=str(referral.pk), given_names=referral.given_names, family_name=referral.family_name,
         other_names=aliases, date_of_birth=referral.date_of_birth, sex=referral.sex,
         postcode=referral.postcode, address=referral.address, school=referral.school_or_workplace,
+        nhs_number=referral.nhs_number, upn=referral.upn,
     )
 
 

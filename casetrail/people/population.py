@@ -47,6 +47,8 @@ SCHEMA = pa.schema([
     pa.field("postcode", pa.string(), nullable=False),       # synthetic UK-format postcode, may be ''
     pa.field("address", pa.string(), nullable=False),
     pa.field("school", pa.string(), nullable=False),         # may be ''
+    pa.field("nhs_number", pa.string(), nullable=False),     # 10 digits, synthetic 999 range, may be ''
+    pa.field("upn", pa.string(), nullable=False),            # Unique Pupil Number, 13 characters, may be ''
     pa.field("referred_on", pa.string(), nullable=False),    # ISO date
 ])
 COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
@@ -123,6 +125,11 @@ class PopulationConfig:
     address_typo_rate: float = 0.02        # of records
     school_missing_rate: float = 0.25      # where possible (people of school or college age)
     school_reformatted_rate: float = 0.05  # where possible
+    # Identifiers: recorded only where the referrer knows them (a GP or hospital the NHS number,
+    # a school the pupil number); every person has an NHS number, people of school age a UPN.
+    nhs_number_recorded_rate: float = 0.12  # of records
+    upn_recorded_rate: float = 0.3          # of records of people of school or college age
+    identifier_wrong_rate: float = 0.005    # where one is recorded: another person's (a brother's, a slip)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -179,6 +186,7 @@ ERROR_TYPES: dict[str, str] = {
     "address_typo": "address_typo_rate",
     "school_missing": "school_missing_rate",
     "school_reformatted": "school_reformatted_rate",
+    "identifier_wrong": "identifier_wrong_rate",
     "moved": "move_rate",
 }
 _ERROR_RATE_FIELDS = frozenset(rate.removesuffix("_rate") for name, rate in ERROR_TYPES.items() if name != "moved")
@@ -1094,6 +1102,7 @@ def _generate(n_records: int, seed: int, duplicate_rate: float, config: Populati
     school[school_missing] = ""
     flags.set("school_missing", true_school_missing, has_school)
     flags.set("school_reformatted", did, has_school)
+    nhs_number, upn = _identifiers(np.random.default_rng([seed, 4]), person, n_people, has_school, config, flags)
     progress.update()
 
     # Records arrive in date order; identifiers say nothing about who is who.
@@ -1107,7 +1116,8 @@ def _generate(n_records: int, seed: int, duplicate_rate: float, config: Populati
         "person_key": person_keys.take(pa.array(person[order])),
         "given_names": _text(given[order]), "family_name": _text(family[order]), "other_names": _text(other[order]),
         "date_of_birth": dob_text.take(take), "sex": _text(sex[order]), "postcode": postcode.take(take),
-        "address": address.take(take), "school": _text(school[order]), "referred_on": _iso(referred[order]),
+        "address": address.take(take), "school": _text(school[order]),
+        "nhs_number": _text(nhs_number[order]), "upn": _text(upn[order]), "referred_on": _iso(referred[order]),
     }
     records = pa.table([columns[name] for name in COLUMNS], schema=SCHEMA)
     truth = pa.table({"record_id": record_ids})
@@ -1137,6 +1147,56 @@ def _generate(n_records: int, seed: int, duplicate_rate: float, config: Populati
     progress.update()
     progress.close()
     return Population(records=records, truth=truth)
+
+
+def _synthetic_nhs_numbers(count: int) -> np.ndarray:
+    """Valid NHS numbers (Modulus 11: the nine digits weighted 10 down to 2, the check digit
+    11 minus the sum modulo 11, never 10) from the 999 range, which is kept for testing and never
+    issued to a person; as many as there are (909,091), then ''."""
+    bases = np.arange(999_000_000, min(1_000_000_000, 999_000_000 + count * 12 // 10 + 100), dtype=np.int64)
+    digits = (bases[:, None] // 10 ** np.arange(8, -1, -1)) % 10
+    check = (11 - (digits * np.arange(10, 1, -1)).sum(axis=1) % 11) % 11
+    valid = check != 10
+    numbers = (bases[valid] * 10 + check[valid])[:count].astype(str).astype(object)
+    return np.concatenate([numbers, np.full(count - len(numbers), "", dtype=object)])
+
+
+def _synthetic_upns(count: int) -> np.ndarray:
+    """Well-formed Unique Pupil Numbers (check letter, a local authority number, then nine
+    digits), distinct for each person; numbers only, attached to no one."""
+    from stdnum.gb import upn
+
+    authorities = sorted(upn._la_numbers)  # the LA numbers stdnum accepts
+    out = np.empty(count, dtype=object)
+    for i in range(count):
+        body = f"{authorities[i % len(authorities)]:03d}{i // len(authorities):09d}"
+        out[i] = upn.calc_check_digit(body) + body
+    return out
+
+
+def _identifiers(rng: np.random.Generator, person: np.ndarray, n_people: int, has_school: np.ndarray,
+                 config: PopulationConfig, flags: _Flags) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's NHS number and UPN as recorded ('' where not), drawn from their own random
+    stream so that every other column is the same as without them."""
+    n_records = len(person)
+    order = rng.permutation(n_people)  # which synthetic number each person has
+    nhs_of = _synthetic_nhs_numbers(n_people)[order]
+    school_age = np.zeros(n_people, dtype=bool)
+    school_age[person[has_school]] = True
+    upn_of = np.full(n_people, "", dtype=object)
+    pupils = np.flatnonzero(school_age)
+    upn_of[pupils] = _synthetic_upns(len(pupils))[rng.permutation(len(pupils))]
+    nhs_number = np.where(rng.random(n_records) < config.nhs_number_recorded_rate, nhs_of[person], "").astype(object)
+    upn = np.where(has_school & (rng.random(n_records) < config.upn_recorded_rate), upn_of[person], "").astype(object)
+    recorded = (nhs_number != "") | (upn != "")
+    wrong = recorded & (rng.random(n_records) < config.identifier_wrong_rate)
+    rows = np.flatnonzero(wrong & (nhs_number != ""))
+    nhs_number[rows] = nhs_of[rng.integers(0, n_people, size=len(rows))]
+    rows = np.flatnonzero(wrong & (upn != ""))
+    upn[rows] = upn_of[pupils[rng.integers(0, len(pupils), size=len(rows))]]
+    wrong &= (nhs_number != np.where(nhs_number != "", nhs_of[person], "")) | (upn != np.where(upn != "", upn_of[person], ""))
+    flags.set("identifier_wrong", wrong, recorded)
+    return nhs_number, upn
 
 
 def _date_typo(iso: str, rnd: random.Random) -> str:

@@ -7,6 +7,7 @@ from django.db import models
 
 from casetrail.core.codes import PERSON_AWARE, SECTORS, SEX, URGENCY
 from casetrail.core.dates import PartialDate
+from casetrail.core.referrals import nhs_number_format
 
 
 class Referral(models.Model):
@@ -32,6 +33,9 @@ class Referral(models.Model):
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=10, blank=True)
     school_or_workplace = models.CharField(max_length=200, blank=True)
+    # Where the referrer knew them, checked and stored compact: 10 digits; 13 upper-case characters.
+    nhs_number = models.CharField(max_length=10, blank=True)
+    upn = models.CharField(max_length=13, blank=True)  # Unique Pupil Number
     local_authority = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
 
     # The concern.
@@ -52,6 +56,11 @@ class Referral(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.given_names} {self.family_name}".strip()
+
+    @property
+    def nhs_number_spaced(self) -> str:
+        """The NHS number as people write it (999 111 2227); "" when none was recorded."""
+        return nhs_number_format(self.nhs_number)
 
     @property
     def birth(self) -> PartialDate | None:

@@ -19,7 +19,13 @@ from casetrail.core.codes import CODE_LIST_VERSION
 from casetrail.core.errors import InvalidInput
 from casetrail.core.lifecycle import Stage
 from casetrail.core.policy import Permission
-from casetrail.core.referrals import ReferralInput, normalise_postcode, referral_errors
+from casetrail.core.referrals import (
+    ReferralInput,
+    nhs_number_compact,
+    normalise_postcode,
+    referral_errors,
+    upn_compact,
+)
 from casetrail.core.roles import AgencyKind
 from casetrail.referrals.attachments import MAX_FILES, UploadedFile, check_upload
 from casetrail.referrals.models import Attachment, IdempotencyRecord, Referral
@@ -148,6 +154,8 @@ def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list
         address=data.address.strip(),
         postcode=normalise_postcode(data.postcode) if data.postcode.strip() else "",
         school_or_workplace=data.school_or_workplace.strip(),
+        nhs_number=nhs_number_compact(data.nhs_number),
+        upn=upn_compact(data.upn),
         local_authority=authority,
         concern=data.concern.strip(),
         first_observed_on=data.first_observed_on,

@@ -434,6 +434,7 @@ class Runner:
             given_names=v["given_names"] or subject.given_names, family_name=v["family_name"] or subject.family_name,
             other_names=subject.other_names, date_of_birth=subject.date_of_birth, sex=subject.sex,
             address=subject.address, postcode=subject.postcode, school_or_workplace=subject.school_or_workplace,
+            nhs_number=subject.nhs_number, upn=subject.upn,
             local_authority_id=self.agencies[subject.local_authority].pk, concern=v["concern"],
             first_observed_on=v["first_observed_on"], concern_types=tuple(v["concern_types"]),
             urgency=v["urgency"], person_aware=v["person_aware"], discussed_with=v["discussed_with"])

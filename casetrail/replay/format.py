@@ -33,6 +33,7 @@ from casetrail.core.codes import (
 )
 from casetrail.core.dates import PartialDate
 from casetrail.core.policy import PERMISSION_ROLES, Permission
+from casetrail.core.referrals import nhs_number_errors, upn_errors
 from casetrail.core.roles import AgencyKind, Role
 from casetrail.core.safeguards import SOURCE_TEXT
 
@@ -265,7 +266,7 @@ TOP_KEYS = ("replay", "title", "source", "summary", "notes", "retention_rule_yea
 AGENCY_KEYS = ("name", "kind", "police_force", "specialisms")
 MEMBER_KEYS = ("name", "agency", "role", "roles", "job_title", "duty_owner", "panel_authority")
 SUBJECT_KEYS = ("given_names", "family_name", "other_names", "date_of_birth", "sex", "address", "postcode",
-                "school_or_workplace", "local_authority", "parent_carer")
+                "school_or_workplace", "local_authority", "parent_carer", "nhs_number", "upn")
 BRANCH_KEYS = ("title", "note", "events")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -319,6 +320,8 @@ class SubjectSpec:
     local_authority: str
     parent_carer: str
     line: int
+    nhs_number: str = ""  # optional; synthetic numbers only (the 999 range)
+    upn: str = ""
 
 
 @dataclass(frozen=True)
@@ -712,10 +715,14 @@ class _Reader:
             if spec is None or spec.kind != AgencyKind.LOCAL_AUTHORITY:
                 raise self.fail(values["local_authority"][1], f"subject: local_authority '{authority}' is not a "
                                                               "local authority in the cast")
+            for name, check in (("nhs_number", nhs_number_errors), ("upn", upn_errors)):
+                wrong = check(text(name))
+                if wrong:
+                    raise self.fail(values[name][1], f"subject: {name}: {wrong[0]}")
             self.subject_birth = birth
             return SubjectSpec(text("given_names"), text("family_name"), text("other_names"), birth, sex,
                                text("address"), text("postcode"), text("school_or_workplace"), authority,
-                               text("parent_carer"), _line(node))
+                               text("parent_carer"), _line(node), nhs_number=text("nhs_number"), upn=text("upn"))
         except _Skip:
             return None
 

@@ -63,7 +63,7 @@ REFERRAL_BLANKS: dict[str, Any] = {
     "referrer_name": "", "referrer_job_title": "", "referrer_email": "", "referrer_phone": "",
     "referrer_organisation": "", "given_names": "", "family_name": DISPOSED, "other_names": "",
     "date_of_birth": "", "sex": "", "address": "", "postcode": "", "school_or_workplace": "",
-    "concern": "", "discussed_with": "",
+    "nhs_number": "", "upn": "", "concern": "", "discussed_with": "",
 }
 PERSON_BLANKS: dict[str, Any] = {"given_names": "", "family_name": DISPOSED, "date_of_birth": "", "sex": ""}
 # A correction keeps the old and new values it decided between; a subject access request, who

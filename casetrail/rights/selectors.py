@@ -232,6 +232,8 @@ def _referrals(cases: list[Case]) -> Section:
         record.add("address", "Address", r.address)
         record.add("postcode", "Postcode", r.postcode)
         record.add("school_or_workplace", "School or workplace", r.school_or_workplace)
+        record.add("nhs_number", "NHS number", r.nhs_number_spaced)
+        record.add("upn", "Unique Pupil Number", r.upn)
         record.add("concern", "What was observed", r.concern)
         record.add("first_observed_on", "First observed", r.first_observed_on)
         record.add("concern_types", "Type of concern", [CONCERN_TYPES.get(c, c) for c in r.concern_types])

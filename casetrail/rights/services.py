@@ -15,7 +15,6 @@ from casetrail.accounts.models import User
 from casetrail.audit.services import access_log, event_record
 from casetrail.cases.models import Case, RetentionHold
 from casetrail.cases.services import retention_hold_lift, retention_hold_place
-from casetrail.core.dates import PartialDate
 from casetrail.core.decisions import rationale_errors
 from casetrail.core.errors import InvalidInput
 from casetrail.core.policy import Permission, acting_role
@@ -23,6 +22,7 @@ from casetrail.core.subject_access import (
     RECTIFIABLE_PERSON_FIELDS,
     RECTIFIABLE_REFERRAL_FIELDS,
     RectificationOutcome,
+    corrected_value_stored,
     extension_errors,
     received_errors,
     rectification_errors,
@@ -271,9 +271,7 @@ def rectification_decide(*, user: User, person: Person, target: str, requested_b
     assert decided_on is not None
     label = targets[target][0]
     accepted = outcome == RectificationOutcome.ACCEPTED
-    new_value = corrected_value.strip() if accepted else ""
-    if kind == "birth" and new_value:
-        new_value = PartialDate.from_iso(new_value).to_iso()
+    new_value = corrected_value_stored(kind, corrected_value) if accepted else ""
     parts = target.split(":")
     if parts[0] == "person":
         subject: Any = person
@@ -295,7 +293,7 @@ def rectification_decide(*, user: User, person: Person, target: str, requested_b
     if accepted:
         setattr(subject, field, new_value)
         subject.save(update_fields=[field])
-        if field in ("given_names", "family_name", "other_names", "date_of_birth"):
+        if field in ("given_names", "family_name", "other_names", "date_of_birth", "nhs_number", "upn"):
             from casetrail.people.services import person_reindex
 
             person_reindex(person=person)

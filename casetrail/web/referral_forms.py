@@ -16,7 +16,18 @@ from casetrail.accounts.models import Agency
 from casetrail.core.codes import CONCERN_TYPES, PERSON_AWARE, SECTORS, SEX, URGENCY
 from casetrail.core.dates import PartialDate
 from casetrail.core.errors import InvalidInput
-from casetrail.core.referrals import EMAIL, MIN_CONCERN_CHARACTERS, POSTCODE, normalise_postcode
+from casetrail.core.referrals import (
+    EMAIL,
+    MIN_CONCERN_CHARACTERS,
+    NHS_NUMBER_EXAMPLE,
+    POSTCODE,
+    UPN_EXAMPLE,
+    nhs_number_compact,
+    nhs_number_errors,
+    normalise_postcode,
+    upn_compact,
+    upn_errors,
+)
 from casetrail.core.roles import AgencyKind
 from casetrail.referrals.attachments import MAX_FILES, CheckedFile, UploadedFile, check_upload
 from casetrail.web.forms import GovukDateField, PartialDateField
@@ -170,6 +181,12 @@ class PersonForm(ReferralPageForm):
         help_text="If you do not know the full date, give the month and year, or just the year. "
                   "For example, 27 3 2009, 3 2009 or 2009")
     sex = _radios("What is their sex?", SEX, "Select the person's sex, or 'Not known'")
+    nhs_number = forms.CharField(
+        label="What is their NHS number?", required=False,
+        help_text=f"Leave this blank if you do not know it. It is 10 digits, like {NHS_NUMBER_EXAMPLE}, and is "
+                  "on letters from the NHS and in health records",
+        widget=forms.TextInput(attrs={"width": 10, "inputmode": "numeric", "spellcheck": "false",
+                                      "autocomplete": "off"}))
     address = forms.CharField(label="What is their address?", required=False,
                               widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
                               max_length=500,
@@ -178,6 +195,12 @@ class PersonForm(ReferralPageForm):
                      widget=forms.TextInput(attrs={"width": 10, "autocomplete": "off"}))
     school_or_workplace = _text("Which school, college or workplace do they attend?",
                                 "School, college or workplace", max_length=200)
+    upn = forms.CharField(
+        label="What is their Unique Pupil Number (UPN)?", required=False,
+        help_text=f"Leave this blank if you do not know it. It is 13 characters, like {UPN_EXAMPLE}: schools "
+                  "in England can find it in their pupil records",
+        widget=forms.TextInput(attrs={"width": 20, "spellcheck": "false", "autocapitalize": "characters",
+                                      "autocomplete": "off"}))
     local_authority = LocalAuthorityChoiceField(
         label="Which local authority area do they live in?",
         help_text="If you do not know, choose the area of their school, college or workplace",
@@ -208,6 +231,21 @@ class PersonForm(ReferralPageForm):
         if not POSTCODE.match(tidy):
             raise ValidationError("Enter a real postcode, like SW1A 1AA")
         return tidy
+
+    def clean_nhs_number(self) -> str:
+        # The referral service's own rule, so the error appears on this page; kept compact.
+        value: str = self.cleaned_data["nhs_number"]
+        problems = nhs_number_errors(value)
+        if problems:
+            raise ValidationError(problems)
+        return nhs_number_compact(value)
+
+    def clean_upn(self) -> str:
+        value: str = self.cleaned_data["upn"]
+        problems = upn_errors(value)
+        if problems:
+            raise ValidationError(problems)
+        return upn_compact(value)
 
     def clean_local_authority(self) -> Agency:
         authority: Agency = self.cleaned_data["local_authority"]

@@ -24,7 +24,7 @@ from casetrail.accounts.models import Agency
 from casetrail.core.codes import CONCERN_TYPES, PERSON_AWARE, SECTORS, SEX, URGENCY
 from casetrail.core.dates import PartialDate
 from casetrail.core.errors import AccessDenied, InvalidInput
-from casetrail.core.referrals import ReferralInput
+from casetrail.core.referrals import ReferralInput, nhs_number_format
 from casetrail.referrals.attachments import MAX_FILES, UploadedFile
 from casetrail.referrals.models import IdempotencyRecord, Referral
 from casetrail.referrals.services import referral_submit
@@ -295,10 +295,12 @@ def _sections(draft: dict[str, Any]) -> list[dict[str, Any]]:
             row("Other names or spellings", _display(person.get("other_names")), "other_names"),
             row("Date of birth", birth.as_text() if birth else "Not known", "date_of_birth"),
             row("Sex", _display(SEX.get(person.get("sex", ""))), "sex"),
+            row("NHS number", _display(nhs_number_format(str(person.get("nhs_number") or ""))), "nhs_number"),
             row("Address", _display(person.get("address")), "address"),
             row("Postcode", _display(person.get("postcode")), "postcode"),
             row("School, college or workplace", _display(person.get("school_or_workplace")),
                 "school_or_workplace"),
+            row("Unique Pupil Number", _display(person.get("upn")), "upn"),
             row("Local authority area", authority.name if authority else "Not found: choose again",
                 "local_authority"),
         ]),

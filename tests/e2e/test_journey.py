@@ -127,6 +127,8 @@ def test_one_person_through_the_whole_journey(world: World, sign_in: SignIn, app
     police.get_by_role("button", name="Save and continue").click()
     expect_success(police, "Gateway decision recorded")
     expect_stage(police, "Channel panel consideration")
+    expect(police.locator("#referral-nhs-number")).to_have_text("999 234 5675")
+    expect(police.locator("#referral-upn")).to_have_text("T801000012001")
     expect(case_summary_value(police, "Owner")).to_have_text("Coordinator Tester, Testshire County Council")
     gateway_row = decision_row(police, "Gateway: Refer to panel")
     expect(gateway_row).to_contain_text(short_date(GATEWAY_DAY))
@@ -444,7 +446,16 @@ def make_referral(page: Page) -> str:
     page.get_by_label("What is their postcode?").fill("te1 1st")
     page.get_by_label("Which school, college or workplace do they attend?").fill("Testshire Academy")
     page.get_by_label("Which local authority area do they live in?").select_option(label="Testshire County Council")
+    # A mistyped NHS number (made up, like every number here) is caught on this page.
+    page.get_by_label("What is their NHS number?").fill("999 234 5676")
+    page.get_by_label("What is their Unique Pupil Number (UPN)?").fill("t801 0000 12 001")
+    page.get_by_role("button", name="Continue").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("The NHS number is not valid: check it for a mistyped digit")
     expect_accessible(page)
+    summary.get_by_role("link", name="The NHS number is not valid").click()
+    expect(page.get_by_label("What is their NHS number?")).to_be_focused()
+    page.get_by_label("What is their NHS number?").fill("999-234-5675")
     page.get_by_role("button", name="Continue").click()
 
     expect(page.get_by_role("heading", name="Your concern")).to_be_visible()
@@ -467,7 +478,8 @@ def make_referral(page: Page) -> str:
 
     expect(page.get_by_role("heading", name="Check your answers before submitting your referral")).to_be_visible()
     answers = page.get_by_role("main")
-    for shown in [FULL_NAME, "17 May 2009", "TE1 1ST", "Testshire County Council", CONCERN, "22 December 2025",
+    for shown in [FULL_NAME, "17 May 2009", "TE1 1ST", "999 234 5675", "T801000012001", "Testshire County Council",
+                  CONCERN, "22 December 2025",
                   "Extreme right-wing", "Routine: no immediate risk", "01632 960 001"]:
         expect(answers).to_contain_text(shown)
     expect_accessible(page)

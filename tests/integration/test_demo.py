@@ -128,6 +128,13 @@ def test_the_demo_holds_the_journeys_the_learning_reviews_are_about(demo: DemoSu
 def test_every_demo_person_is_synthetic_and_follows_from_the_seed(demo: DemoSummary) -> None:
     assert all(is_from_pools(p.given_names, p.family_name) for p in Person.objects.all())
     assert referral_names() == expected_names()
+    # Some referrers knew the person's NHS number or UPN, not all; every one is made up, as the seed gave it.
+    known = {(j.person.nhs_number, j.person.upn) for j in demo_cast(2026, clock.today())}
+    recorded = list(Referral.objects.values_list("nhs_number", "upn"))
+    assert 0 < sum(bool(n) for n, _ in recorded) < len(recorded)
+    assert 0 < sum(bool(u) for _, u in recorded) < len(recorded)
+    assert all(n.startswith("999") and any(n == k for k, _ in known) for n, _ in recorded if n)
+    assert all(any(u == k for _, k in known) for _, u in recorded if u)
 
 
 @pytest.mark.django_db

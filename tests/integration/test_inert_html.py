@@ -74,6 +74,8 @@ NOT_FREE_TEXT: dict[str, str] = {
         ("reference", "generated"), ("referrer_email", "checked as an email address"),
         ("referrer_sector", "a code from SECTORS"), ("date_of_birth", "a partial date, parsed"),
         ("sex", "a code from SEX"), ("postcode", "checked against the postcode pattern"),
+        ("nhs_number", "10 digits with a valid check digit (python-stdnum), stored compact"),
+        ("upn", "a letter, 11 digits and a digit or letter, with a valid check letter (python-stdnum)"),
         ("code_list_version", "set by the service"), ("urgency", "a code from URGENCY"),
         ("person_aware", "a code from PERSON_AWARE")]},
     **{f"referrals.Attachment.{n}": r for n, r in [

@@ -186,4 +186,26 @@ def test_every_process_drops_an_identity_corrected_by_rectification(world: World
     corrected = Identity(record_id="q", given_names="Axel", family_name="Rudakowski", date_of_birth="2006-08-07")
     top = match_identity(corrected)[0]
     family = next(e for e in top.evidence if e.field == "Family name")
-    assert top.record_id == str(first.pk) and family.level == "exact"
+    assert top.record_id == str(first.pk) and family.agrees and family.level.startswith("exact")
+
+
+def test_an_nhs_number_on_the_referral_finds_the_person_after_a_change_of_name(world: World, client: Client) -> None:
+    """The number recorded on a referral goes into the person index: a later identity with another
+    surname and address is put to the officer on the strength of it, and a mistyped number is
+    refused with a clear error, not matched."""
+    first = _refer(world, START, "one", nhs_number="999 111 2227")
+    assert first.referral.nhs_number == "9991112227"
+    token = world.token("police")
+    renamed = {"given_names": "Axel", "family_name": "Okonkwo", "date_of_birth": "2006-08-07",
+               "postcode": "LS6 2AB"}
+    without = _match(client, token, renamed).json()["matches"]
+    assert all(m["person_reference"] != first.person.reference for m in without)
+    found = _match(client, token, {**renamed, "nhs_number": "9991112227"})
+    assert found.status_code == 200
+    top = found.json()["matches"][0]
+    assert top["person_reference"] == first.person.reference and top["match_probability"] > 0.3
+    evidence = next(e for e in top["evidence"] if e["field"] == "NHS number or UPN")
+    assert evidence["level"] == "same NHS number" and evidence["agrees"] is True
+    mistyped = _match(client, token, {**renamed, "nhs_number": "999 111 2228"})
+    assert mistyped.status_code == 422 and "nhs_number" in mistyped.json()["errors"]
+    assert _match(client, token, {**renamed, "upn": "T80100001200"}).json()["errors"]["upn"]

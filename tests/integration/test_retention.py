@@ -32,6 +32,7 @@ from casetrail.retention.services import case_dispose, retention_review_record
 from .conftest import World, referral_input
 
 MARK = "Zorblax"  # in every free-text field of the case; no other record holds it
+NHS_NUMBER, UPN = "9997654323", "E909000012001"  # made up, with valid check characters; only on that referral
 REASON = "Reviewed against the retention schedule; nothing requires the record to be kept."
 
 
@@ -47,6 +48,7 @@ def police_led_case(world: World, *, mark: str = MARK, person: Person | None = N
     data = referral_input(world, given_names=f"{mark}ina", family_name=f"{mark}son", other_names=f"{mark} Alias",
                           referrer_name=f"Rita {mark}", address=f"7 {mark} Lane", postcode="ZX9 9ZX",
                           school_or_workplace=f"{mark} Academy", discussed_with=f"Head {mark}",
+                          nhs_number=NHS_NUMBER, upn=UPN,
                           concern=f"{mark} has told classmates that violence is justified and shares videos.")
     files = [UploadedFile("notes.txt", f"{mark} notes from the teacher.".encode())] if attachment is None else []
     referral, _ = referral_submit(user=world.users["referrer"], data=data, attachments=files)
@@ -132,6 +134,8 @@ def test_disposal_erases_the_data_leaves_a_tombstone_and_the_chains_still_verify
     after = database_text()
     assert MARK not in after, [line for line in after.splitlines() if MARK in line][:5]
     assert "ZX9 9ZX" not in after
+    assert NHS_NUMBER in before and UPN in before
+    assert NHS_NUMBER not in after and UPN not in after
     assert not any(path.exists() for path in stored)
     assert not Attachment.objects.filter(referral=case.referral).exists()
     assert not SearchKey.objects.filter(person=person).exists()

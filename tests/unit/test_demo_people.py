@@ -118,3 +118,28 @@ def test_the_demo_cast_is_pure_and_covers_every_plan() -> None:
     repeat = next(j for j in cast if j.plan == "repeat_referral")
     assert repeat.person.family_name == REPEAT_FAMILY_NAME
     assert all(j.person.given_names in GIVEN_NAMES for j in cast)
+
+
+def test_everyone_has_a_made_up_nhs_number_and_pupils_a_upn() -> None:
+    from stdnum.gb import nhs, upn
+
+    people = draw(3, 300, area="northshire") + draw(4, 300, area="riverton")
+    for person in people:
+        assert nhs.is_valid(person.nhs_number) and person.nhs_number.startswith("999"), person.nhs_number
+        if person.age_on(TODAY) <= 17:
+            assert upn.is_valid(person.upn), person.upn
+        if person.upn:
+            assert person.upn[1:4] == {"northshire": "888", "riverton": "889"}[person.area]
+            assert person.upn[8:10] == f"{(person.date_of_birth.year + 5) % 100:02d}"  # the year they started
+        if person.age_on(TODAY) > 19:
+            assert person.upn == ""
+    assert any(p.upn for p in people) and any(not p.upn for p in people)
+    one_generator = draw(5, 1000)
+    numbers = [p.nhs_number for p in one_generator] + [p.upn for p in one_generator if p.upn]
+    assert len(numbers) == len(set(numbers))  # never repeated within one demo
+
+
+def test_identifiers_follow_from_the_seed_and_change_nothing_else() -> None:
+    first, again = draw(8, 20), draw(8, 20)
+    assert [(p.nhs_number, p.upn) for p in first] == [(p.nhs_number, p.upn) for p in again]
+    assert [p.nhs_number for p in first] != [p.nhs_number for p in draw(9, 20)]

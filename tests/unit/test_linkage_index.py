@@ -4,13 +4,14 @@ written, scored with exactly the match weights Splink computes."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casetrail.people.linkage.index import CandidateIndex, score_normalised, term_frequencies
-from casetrail.people.linkage.model import linker_for
+from casetrail.people.linkage.index import CandidateIndex, score_normalised
+from casetrail.people.linkage.model import count_term_frequencies, linker_for
 from casetrail.people.linkage.records import (
     Identity,
     identities_from_table,
@@ -76,6 +77,8 @@ def test_the_southport_pattern_one_person_three_referrals(background, model):
          "Family name", "given and family names swapped"),
         (("Nikhil", "Parmar", "2008-06-07"), ("Parmar", "Nik", "2008-06-07"),
          "Family name", "given and family names swapped"),
+        (("Bradley", "Shaw", "2009-09-03"), ("Hsaw", "Bradley", "2009-09-03"),
+         "Family name", "given and family names swapped, one spelt differently"),
         (("Priya", "Ranganathan", "2006-04-09"), ("Priya", "Ranganathan", "2006-09-04"),
          "Date of birth", "transposed day and month"),
         (("Chloe", "Smith-Jones", "2010-07-23"), ("Chloe", "Jones", "2010-07-23"),
@@ -98,7 +101,12 @@ def test_evidence_says_what_agreed_and_what_was_missing(background, model):
     second = Identity("v2", "Amelia", "Hartley", date_of_birth="2011-02-03")
     found = top(index_with(background, model, first), second)
     by_field = {e.field: e for e in found.evidence}
-    assert by_field["Given name"].level == "exact" and by_field["Given name"].agrees is True
+    # The full name agreeing is weighed once, under given name; the family name's row says it
+    # agrees and weighs nothing.
+    assert by_field["Given name"].level.startswith("exact, as is the family name")
+    assert by_field["Given name"].agrees is True and by_field["Given name"].weight > 10
+    family = by_field["Family name"]
+    assert family.level == "exact (weighed with the given name)" and family.agrees is True and family.weight == 0.0
     assert by_field["Postcode"].level == "missing" and by_field["Postcode"].agrees is None
     assert by_field["Postcode"].weight == 0.0
     assert abs(sum(e.weight for e in found.evidence) + model.weights.prior - found.match_weight) < 1e-9
@@ -146,18 +154,24 @@ def test_a_non_identity_is_a_clear_error(background, model):
         CandidateIndex(model).candidates({"given_names": "x"})  # type: ignore[arg-type]
 
 
-def test_index_scores_equal_splinks_predict():
+@pytest.mark.parametrize("frequencies", [False, True], ids=["as trained", "with common full names"])
+def test_index_scores_equal_splinks_predict(frequencies):
     model = trained_model()
     data = normalise_table(population(4000, seed=21))
+    if frequencies:  # names shared by two or more of these records count as common
+        model = replace(model, term_frequencies=count_term_frequencies(data, min_count=2, min_records=0))
+        assert len(model.term_frequencies["name_key"]["counts"]) > 20
     predictions = linker_for(model, data).inference.predict(warning_mode="never").as_pyarrow_table()
     assert predictions.num_rows > 100
     rows = {r["record_id"]: r for r in data.to_pylist()}
-    frequencies = term_frequencies(model, rows.values())
     sample = random.Random(0).sample(predictions.to_pylist(), min(3000, predictions.num_rows))
+    adjusted = 0
     for pair in sample:
         left, right = rows[pair["record_id_l"]], rows[pair["record_id_r"]]
-        ours = score_normalised(model, left, right, frequencies=frequencies)
+        ours = score_normalised(model, left, right)
         assert abs(ours - pair["match_weight"]) < 1e-6, pair
+        adjusted += ours < score_normalised(trained_model(), left, right) - 1e-6
+    assert (adjusted > 10) == frequencies  # a common full name weighs less, in Splink as here
 
 
 def test_intake_candidates_carry_splinks_weight_and_probability():
@@ -192,3 +206,63 @@ def test_names_swapped_need_the_other_name_to_agree_at_least_by_initial(model):
                             Identity("w2", "Parmar", "Sunil", date_of_birth="2008-06-07"))
     assert levels(pair)["Family name"] != "given and family names swapped"
 
+
+
+# A valid NHS number (Modulus 11) from the 999 range, kept for testing; and a second one.
+NHS_NUMBER, OTHER_NHS_NUMBER = "999 000 0018", "9990000026"
+
+
+def test_the_nhs_number_finds_a_person_whose_surname_and_address_changed(background, model):
+    first = Identity("i1", "Amira", "Haddad", date_of_birth="2007-05-02", postcode="BD7 1AA", nhs_number=NHS_NUMBER)
+    # A new family name and a new address: without the number she would be a stranger.
+    later = Identity("i2", "Amira", "Clarke", date_of_birth="2007-05-02", postcode="LS6 2AB", nhs_number="9990000018")
+    index = index_with(background, model, first)
+    found = top(index, later)
+    assert found.record_id == "i1" and found.match_probability > 0.3
+    identifier = next(e for e in found.evidence if e.field == "NHS number or UPN")
+    assert identifier.level == "same NHS number" and identifier.agrees and identifier.weight > 10
+    without = replace(later, nhs_number="")
+    assert all(c.record_id != "i1" for c in index.candidates(without))
+
+
+def test_a_different_nhs_number_counts_against_a_match(model):
+    index = CandidateIndex(model)
+    same = index.score_pair(Identity("d1", "Tomasz", "Nowak", date_of_birth="2006-01-09", nhs_number=NHS_NUMBER),
+                            Identity("d2", "Tomasz", "Nowak", date_of_birth="2006-01-09", nhs_number=NHS_NUMBER))
+    unknown = index.score_pair(Identity("d1", "Tomasz", "Nowak", date_of_birth="2006-01-09", nhs_number=NHS_NUMBER),
+                               Identity("d2", "Tomasz", "Nowak", date_of_birth="2006-01-09"))
+    other = index.score_pair(Identity("d1", "Tomasz", "Nowak", date_of_birth="2006-01-09", nhs_number=NHS_NUMBER),
+                             Identity("d2", "Tomasz", "Nowak", date_of_birth="2006-01-09",
+                                      nhs_number=OTHER_NHS_NUMBER))
+    assert same.match_weight > unknown.match_weight > other.match_weight
+    evidence = {e.field: e for e in other.evidence}["NHS number or UPN"]
+    assert evidence.level == "different" and evidence.agrees is False
+    assert {e.field: e for e in unknown.evidence}["NHS number or UPN"].agrees is None
+
+
+def test_a_pupil_number_links_like_an_nhs_number(model):
+    index = CandidateIndex(model)
+    pair = index.score_pair(Identity("u1", "Leon", "Baptiste", upn="J201000000000"),
+                            Identity("u2", "Leon", "Batiste", upn="j201000000000"))
+    assert {e.field: e.level for e in pair.evidence}["NHS number or UPN"] == "same Unique Pupil Number"
+    assert pair.match_probability > 0.99
+
+
+def test_twins_are_kept_apart_even_with_a_typo_in_one_surname(model):
+    index = CandidateIndex(model)
+    pair = index.score_pair(
+        Identity("t1", "Axel", "Rudkowski", date_of_birth="2006-08-07", postcode="LS6 2AB", address="4 Mill Lane"),
+        Identity("t2", "Oskar", "Rudkowsky", date_of_birth="2006-08-07", postcode="LS6 2AB", address="4 Mill Lane"))
+    assert levels(pair)["Given name"] == "different, with the same family name and date of birth (twins?)"
+    assert pair.match_probability < 0.1
+
+
+def test_a_small_index_does_not_make_a_name_common(model):
+    # Frequencies come from the model's training data, not from the index: a boy referred five
+    # times under one name in a new deployment keeps the full weight of his name.
+    index = CandidateIndex(model)
+    query = Identity("q", "Tobias", "Rutherford", date_of_birth="2006-08-07")
+    alone = index.score_pair(query, Identity("a", "Tobias", "Rutherford", date_of_birth="2006-08-07"))
+    for i in range(5):
+        index.add(Identity(f"r{i}", "Tobias", "Rutherford", date_of_birth="2006-08-07"))
+    assert all(abs(c.match_weight - alone.match_weight) < 1e-9 for c in index.candidates(query))

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
+from dataclasses import replace
 
 import pyarrow as pa
 import pytest
 
 from casetrail.people.linkage.dedupe import find_duplicates
-from casetrail.people.linkage.model import COMPARISONS, VETO, LinkageModel, train_model
-from casetrail.people.linkage.records import Identity
+from casetrail.people.linkage.index import score_normalised
+from casetrail.people.linkage.model import (
+    COMPARISONS,
+    VETO,
+    LinkageModel,
+    count_term_frequencies,
+    train_model,
+)
+from casetrail.people.linkage.records import Identity, normalise, normalise_table
 from tests.unit.linkage_helpers import population, trained_model
 
 
@@ -95,15 +104,61 @@ def test_an_em_session_without_pairs_leaves_the_prior_alone():
     true_rate = sum(k * (k - 1) / 2 for k in sizes) / (len(keys) * (len(keys) - 1) / 2)
     prior = model.settings["probability_two_random_records_match"]
     assert true_rate / 10 < prior < true_rate * 10, (prior, true_rate)
+    # ... and the comparisons that failed session could not train are still in the model.
+    assert [c.field for c in model.weights.comparisons] == [c.field for c in COMPARISONS]
+    dob = {lv.label: lv.weight for lv in model.weights.comparisons[2].levels}
+    assert dob["exact"] > 5
 
 
 def test_without_vetoes_the_veto_levels_weigh_as_different():
     table = population(3000, seed=13)
     vetoed = train_model(table, seed=0, max_pairs=2e5, u_max_pairs=3e5)
     lifted = train_model(table, seed=0, max_pairs=2e5, u_max_pairs=3e5, vetoes=False)
+    seen = 0
     for with_veto, without in zip(vetoed.weights.comparisons, lifted.weights.comparisons, strict=True):
         for a, b in zip(with_veto.levels, without.levels, strict=True):
             if a.m == VETO[0]:
-                assert a.weight < -30
+                seen += 1
+                assert a.weight <= -24
                 assert b.weight == without.levels[-1].weight
+    assert seen == 2  # twins, and another generation
     assert lifted.training["vetoes"] is False and vetoed.training["vetoes"] is True
+
+
+def test_frequencies_saved_with_the_model_come_from_enough_training_records():
+    data = normalise_table(population(3000, seed=14))
+    assert count_term_frequencies(data) == {}  # fewer than TF_MIN_RECORDS: nothing is "common"
+    counted = count_term_frequencies(data, min_count=2, min_records=0)["name_key"]
+    keys = [k for k in data.column("name_key").to_pylist() if k]
+    assert counted["total"] == len(keys)
+    assert counted["counts"] == {k: n for k, n in Counter(keys).items() if n >= 2}
+    assert all(isinstance(k, str) and len(k) == 16 for k in counted["counts"])  # digests, not names
+
+
+def test_a_common_full_name_weighs_less_and_a_rare_one_no_more(tmp_path):
+    model = trained_model()
+    jane = normalise(Identity("a", "Jane", "Smith", date_of_birth="2001-02-03"))
+    other = normalise(Identity("b", "Jane", "Smith", date_of_birth="2001-02-03"))
+    plain = score_normalised(model, jane, other)
+    level = next(lv for lv in model.weights.comparisons[0].levels if lv.tf == "name_key")
+    common = replace(model, term_frequencies={"name_key": {"total": 1000, "min_count": 3,
+                                                            "counts": {jane["name_key"]: 50}}})
+    assert abs(score_normalised(common, jane, other) - (plain + math.log2(level.u) - math.log2(0.05))) < 1e-9
+    rare = replace(model, term_frequencies={"name_key": {"total": 10**9, "min_count": 3,
+                                                          "counts": {jane["name_key"]: 3}}})
+    assert score_normalised(rare, jane, other) == plain  # never a bonus: the level's u is the least
+    saved = LinkageModel.load(common.save(tmp_path / "m.json"))
+    assert saved.term_frequency("name_key", jane["name_key"]) == 0.05
+
+
+def test_one_school_in_one_district_weighs_what_it_adds_to_the_district():
+    model = trained_model()
+    school = {lv.label: lv for lv in model.weights.comparisons[4].levels}
+    in_district, anywhere = school["exact, in the same postcode district"], school["exact"]
+    assert 0 < in_district.weight < anywhere.weight
+    data = normalise_table(population(8000, seed=11))
+    known = [(r["pc_district"], r["school"]) for r in data.select(["pc_district", "school"]).to_pylist()
+             if r["pc_district"] and r["school"]]
+    pairs = lambda counts: sum(n * (n - 1) // 2 for n in counts.values())  # noqa: E731
+    share = pairs(Counter(known)) / pairs(Counter(d for d, _ in known))
+    assert abs(in_district.u - share) < 1e-12

@@ -110,3 +110,19 @@ def test_values_of_the_wrong_type_are_read_as_text():
 def test_normalise_never_raises(given_names, family_name, dob, postcode, aliases):
     record = normalise(Identity("x", given_names, family_name, tuple(aliases), dob, "?", postcode, dob, postcode))
     assert set(record) == set(COLUMNS)
+
+
+def test_identifiers_are_kept_only_when_valid():
+    record = normalise(Identity("1", "A", "B", nhs_number="999 000 0018", upn="j201000000000"))
+    assert record["nhs"] == "9990000018" and record["upn"] == "J201000000000"
+    # A mistyped digit breaks the check digit: missing, not a different number.
+    for nhs_number, upn in (("999 000 0019", "J201000000001"), ("12345", "not a upn"), ("", "")):
+        bad = normalise(Identity("1", "A", "B", nhs_number=nhs_number, upn=upn))
+        assert bad["nhs"] is None and bad["upn"] is None
+
+
+def test_the_full_name_key_is_a_digest_of_both_names():
+    one = normalise(Identity("1", "Zoë", "O'Brien"))["name_key"]
+    assert one == normalise(Identity("2", "zoe", "OBRIEN"))["name_key"]
+    assert one != normalise(Identity("3", "Zoe", "Brien"))["name_key"] and "zoe" not in one
+    assert normalise(Identity("4", "", "Obrien"))["name_key"] is None

@@ -80,7 +80,7 @@ def test_records_have_exactly_the_shared_schema(population) -> None:
     assert population.records.schema.equals(SCHEMA)
     assert tuple(population.records.column_names) == COLUMNS == (
         "record_id", "person_key", "given_names", "family_name", "other_names", "date_of_birth", "sex",
-        "postcode", "address", "school", "referred_on")
+        "postcode", "address", "school", "nhs_number", "upn", "referred_on")
     for column in COLUMNS:
         assert population.records.column(column).null_count == 0
 
@@ -343,3 +343,33 @@ def test_bad_rates_are_refused() -> None:
         generate_population(0)
     with pytest.raises(ValueError):
         generate_population(10, duplicate_rate=1.0)
+
+
+def test_identifiers_are_valid_synthetic_numbers_recorded_only_sometimes(records, truth) -> None:
+    from stdnum.gb import nhs, upn
+
+    with_nhs, with_upn = records[records.nhs_number != ""], records[records.upn != ""]
+    # NHS numbers from the 999 range, kept for testing and never issued; pupil numbers well formed.
+    assert with_nhs.nhs_number.str.match(r"^999\d{7}$").all()
+    assert all(nhs.is_valid(n) for n in with_nhs.nhs_number)
+    assert all(upn.is_valid(n) for n in with_upn.upn)
+    config = PopulationConfig()
+    assert abs(len(with_nhs) / len(records) - config.nhs_number_recorded_rate) < 0.02
+    # A pupil number only where the referral names a school or college (as recorded or before it was lost).
+    school_age = (records.school != "") | (truth.school_missing == True)  # noqa: E712
+    assert not (records.upn != "")[~school_age].any()
+    assert abs(len(with_upn) / school_age.sum() - config.upn_recorded_rate) < 0.03
+
+
+def test_a_persons_records_carry_one_number_unless_it_was_recorded_wrongly(records, truth) -> None:
+    joined = records.assign(wrong=truth.identifier_wrong == True)  # noqa: E712 (a nullable column)
+    for column in ("nhs_number", "upn"):
+        right = joined[(joined[column] != "") & ~joined.wrong]
+        assert (right.groupby("person_key")[column].nunique() == 1).all(), column
+        owners = right.groupby(column).person_key.nunique()
+        assert (owners == 1).all(), f"two people share a {column}"
+    wrong = joined[joined.wrong]
+    assert len(wrong) > 5
+    truly = joined[~joined.wrong & (joined.nhs_number != "")].groupby("person_key").nhs_number.first()
+    recorded = wrong[wrong.nhs_number != ""]
+    assert not any(truly.get(p) == n for p, n in zip(recorded.person_key, recorded.nhs_number, strict=True))

@@ -4,9 +4,10 @@ belong to through several keys, and scores each with the trained model's own mat
 Finding: every record is filed under keys that survive the ways an identity is written
 differently (phonetic given and family name, including middle names and aliases; a canonical
 given name for nicknames and transliterations; family name or first part with year or date of
-birth; date of birth with postcode district; postcode with year or given name; postcode or
-address with family name and given initial; either name with the date of birth). A query also
-looks under its names swapped and its day and month swapped. A key shared by more than `max_block` records (a
+birth; date of birth with postcode district; postcode with year or given name; postcode with
+family name and given initial; address with either name or the date of birth; either name with
+the date of birth; the NHS number; the pupil number). A query also looks under its names
+swapped and its day and month swapped. A key shared by more than `max_block` records (a
 very common name in one year) is skipped when other keys found candidates, so one query stays
 fast at millions of records.
 
@@ -26,7 +27,7 @@ from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-from casetrail.people.linkage.model import LinkageModel, Weights
+from casetrail.people.linkage.model import LinkageModel
 from casetrail.people.linkage.records import COLUMNS, Identity, normalise
 
 _POS = {name: i for i, name in enumerate(COLUMNS)}
@@ -57,6 +58,9 @@ def _predicate(kind: str, args: tuple[Any, ...]) -> Callable[[Row, Row], bool]:
     if kind == "null":
         i = _POS[args[0]]
         return lambda a, b: a[i] is None or b[i] is None
+    if kind == "absent":
+        positions = tuple(_POS[c] for c in args)
+        return lambda a, b: all(a[i] is None or b[i] is None for i in positions)
     if kind == "exact":
         i = _POS[args[0]]
         return lambda a, b: a[i] is not None and a[i] == b[i]
@@ -80,6 +84,34 @@ def _predicate(kind: str, args: tuple[Any, ...]) -> Callable[[Row, Row], bool]:
                     return False
             return True
         return all_equal
+    if kind == "twins":
+        f, fph, dob = (_POS[name] for name in args)
+        near = DamerauLevenshtein.distance
+
+        def twins(a: Row, b: Row) -> bool:
+            if a[dob] is None or a[dob] != b[dob]:
+                return False
+            if a[fph] is not None and a[fph] == b[fph]:
+                return True
+            x, y = a[f], b[f]
+            return x is not None and y is not None and near(x, y, score_cutoff=1) <= 1
+        return twins
+    if kind == "swap_near":
+        g, f, gph, fph = (_POS[name] for name in args)
+        distance = DamerauLevenshtein.distance
+
+        def like(x: Any, y: Any, px: Any, py: Any) -> bool:
+            if x is None or y is None:
+                return px is not None and px == py
+            return x == y or (px is not None and px == py) or distance(x, y, score_cutoff=1) <= 1
+
+        def near_way(a: Row, b: Row) -> bool:
+            if not like(a[g], b[f], a[gph], b[fph]):
+                return False
+            return (like(a[f], b[g], a[fph], b[gph])
+                    or (a[f] is not None and b[g] is not None and a[f][0] == b[g][0]))
+
+        return lambda a, b: near_way(a, b) or near_way(b, a)
     if kind == "swap":
         g, f, first = (_POS[name] for name in args)
 
@@ -107,70 +139,38 @@ def _predicate(kind: str, args: tuple[Any, ...]) -> Callable[[Row, Row], bool]:
     raise ValueError(f"unknown level kind {kind!r}")
 
 
-class TermFrequencies:
-    """How often each value of a term-frequency column occurs among the records, as Splink counts
-    it for `predict`: a value's rows over the rows where the column is not missing."""
-
-    def __init__(self, columns: Iterable[str]) -> None:
-        self._pos = {c: _POS[c] for c in columns}
-        self._counts: dict[str, dict[Any, int]] = {c: {} for c in self._pos}
-        self._totals: dict[str, int] = dict.fromkeys(self._pos, 0)
-
-    @classmethod
-    def from_records(cls, columns: Iterable[str], records: Iterable[dict[str, Any]]) -> TermFrequencies:
-        frequencies = cls(columns)
-        for record in records:
-            frequencies.add(_row(record, intern=str))
-        return frequencies
-
-    def add(self, row: Row, step: int = 1) -> None:
-        for column, i in self._pos.items():
-            value = row[i]
-            if value is not None:
-                counts = self._counts[column]
-                counts[value] = counts.get(value, 0) + step
-                self._totals[column] += step
-
-    def remove(self, row: Row) -> None:
-        self.add(row, -1)
-
-    def frequency(self, column: str, value: Any) -> float | None:
-        count = self._counts[column].get(value) if value is not None else None
-        return count / self._totals[column] if count else None
-
-
 class _Scorer:
     """The model's weights compiled into level predicates."""
 
-    def __init__(self, weights: Weights, frequencies: TermFrequencies | None = None) -> None:
+    def __init__(self, model: LinkageModel) -> None:
+        weights = model.weights
         self.prior = weights.prior
-        self.frequencies = frequencies
+        self.model = model
         self.comparisons = [
-            (c.field, tuple((_predicate(lv.kind, lv.args), lv.weight, lv.label, lv.kind == "null",
-                             self._adjustment(lv.tf, lv.u) if lv.tf is not None else None)
+            (c.field, tuple((_predicate(lv.kind, lv.args), lv.weight, lv.label, lv.kind in ("null", "absent"),
+                             lv.kind == "else", self._adjustment(lv.tf, lv.u) if lv.tf is not None else None)
                             for lv in c.levels))
             for c in weights.comparisons
         ]
 
     def _adjustment(self, column: str, u: float | None) -> Callable[[Row, Row], float]:
-        """Splink's term-frequency adjustment: log2(u) - log2(the larger of the two values'
-        frequencies); nothing when neither value's frequency is known."""
-        i, log2_u = _POS[column], math.log2(u or 1.0)
+        """Splink's term-frequency adjustment with the level's u as the least value:
+        log2(u) - log2(max(u, the two values' frequencies saved with the model)); nothing when
+        neither value's frequency was saved (not common in training)."""
+        i, u = _POS[column], u or 1.0
+        log2_u, frequency = math.log2(u), self.model.term_frequency
 
         def adjust(a: Row, b: Row) -> float:
-            if self.frequencies is None:
-                return 0.0
-            fa = self.frequencies.frequency(column, a[i])
-            fb = self.frequencies.frequency(column, b[i])
+            fa, fb = frequency(column, a[i]), frequency(column, b[i])
             if fa is None and fb is None:
                 return 0.0
-            return log2_u - math.log2(max(fa or 0.0, fb or 0.0))
+            return log2_u - math.log2(max(fa or 0.0, fb or 0.0, u))
         return adjust
 
     def score(self, a: Row, b: Row) -> float:
         total = self.prior
         for _field, levels in self.comparisons:
-            for test, weight, _label, _null, adjust in levels:
+            for test, weight, _label, _null, _else, adjust in levels:
                 if test(a, b):
                     total += weight if adjust is None else weight + adjust(a, b)
                     break
@@ -179,11 +179,14 @@ class _Scorer:
     def evidence(self, a: Row, b: Row) -> tuple[FieldEvidence, ...]:
         found = []
         for field, levels in self.comparisons:
-            for test, weight, label, null, adjust in levels:
+            for test, weight, label, null, other, adjust in levels:
                 if test(a, b):
                     if adjust is not None:
                         weight += adjust(a, b)
-                    found.append(FieldEvidence(field, label, None if null else weight > 0, weight))
+                    # A level that agrees but is weighed under another field (a swap, the family
+                    # name weighed with the given name) weighs nothing and still agrees.
+                    agrees = None if null else weight > 0 or (weight == 0 and not other)
+                    found.append(FieldEvidence(field, label, agrees, weight))
                     break
         return tuple(found)
 
@@ -213,6 +216,7 @@ _F, _FPH, _FFIRST, _FALL = _POS["family"], _POS["family_ph"], _POS["family_first
 _DOB, _YEAR, _MONTH, _DAY = _POS["dob"], _POS["dob_year"], _POS["dob_month"], _POS["dob_day"]
 _PC, _DISTRICT = _POS["postcode"], _POS["pc_district"]
 _ADDRESS, _SCHOOL = _POS["address"], _POS["school"]
+_NHS, _UPN = _POS["nhs"], _POS["upn"]
 
 
 def _phonetics(names: frozenset[str] | None, first: str | None) -> set[str]:
@@ -267,15 +271,20 @@ def _keys(r: Row, *, query: bool = False) -> set[int]:
         keys.add(("ag", r[_ADDRESS], r[_GPH]))
     if r[_PC] and r[_GPH]:
         keys.add(("pg", r[_PC], r[_GPH]))
-    if r[_FPH] and r[_G]:  # household and family name, given initial (not brothers and sisters)
-        if r[_PC]:
-            keys.add(("pfi", r[_PC], r[_FPH], r[_G][0]))
-        if r[_ADDRESS]:
-            keys.add(("afi", r[_ADDRESS], r[_FPH], r[_G][0]))
+    if r[_FPH] and r[_G] and r[_PC]:  # postcode and family name, given initial (not the neighbours)
+        keys.add(("pfi", r[_PC], r[_FPH], r[_G][0]))
+    if r[_ADDRESS]:  # one household: the family name, or the date of birth
+        if r[_FPH]:
+            keys.add(("af", r[_ADDRESS], r[_FPH]))
+        if r[_DOB]:
+            keys.add(("ad", r[_ADDRESS], r[_DOB]))
     if r[_GPH] and r[_YEAR] is not None and r[_DISTRICT]:
         keys.add(("gyd", r[_GPH], r[_YEAR], r[_DISTRICT]))
     if r[_SCHOOL] and r[_DOB]:
         keys.add(("sd", r[_SCHOOL], r[_DOB]))
+    for kind, i in (("nhs", _NHS), ("upn", _UPN)):
+        if r[i]:
+            keys.add((kind, r[i]))
     return {hash(k) for k in keys}
 
 
@@ -285,8 +294,7 @@ class CandidateIndex:
     def __init__(self, model: LinkageModel, *, max_block: int = 300) -> None:
         self.model = model
         self.max_block = max_block
-        self._frequencies = TermFrequencies(_tf_columns(model.weights))
-        self._scorer = _Scorer(model.weights, self._frequencies)
+        self._scorer = _Scorer(model)
         self._rows: list[Row | None] = []
         self._ids: list[str | None] = []
         self._slot: dict[str, int] = {}
@@ -351,7 +359,6 @@ class CandidateIndex:
         self._rows.append(row)
         self._ids.append(record_id)
         self._slot[record_id] = slot
-        self._frequencies.add(row)
         postings = self._postings
         for key in _keys(row):
             existing = postings.get(key)
@@ -367,9 +374,6 @@ class CandidateIndex:
         slot = self._slot.pop(str(record_id), None)
         if slot is None:
             return False
-        row = self._rows[slot]
-        if row is not None:
-            self._frequencies.remove(row)
         self._rows[slot] = None
         self._ids[slot] = None
         return True
@@ -429,18 +433,7 @@ class CandidateIndex:
         return Candidate(str(right.record_id), probability(weight), weight, self._scorer.evidence(a, b))
 
 
-def _tf_columns(weights: Weights) -> list[str]:
-    return sorted({lv.tf for c in weights.comparisons for lv in c.levels if lv.tf is not None})
-
-
-def term_frequencies(model: LinkageModel, records: Iterable[dict[str, Any]]) -> TermFrequencies:
-    """The term frequencies of normalised `records` (records.normalise output) for `model`."""
-    return TermFrequencies.from_records(_tf_columns(model.weights), records)
-
-
-def score_normalised(model: LinkageModel, left: dict[str, Any], right: dict[str, Any], *,
-                     frequencies: TermFrequencies | None = None) -> float:
-    """The match weight of two normalised records (records.normalise output); names agreeing
-    exactly are weighed by their `frequencies` in the data (see term_frequencies), as Splink
-    weighs them, when given."""
-    return _Scorer(model.weights, frequencies).score(_row(left, intern=str), _row(right, intern=str))
+def score_normalised(model: LinkageModel, left: dict[str, Any], right: dict[str, Any]) -> float:
+    """The match weight of two normalised records (records.normalise output), as Splink's
+    predict weighs them with the model's saved term frequencies."""
+    return _Scorer(model).score(_row(left, intern=str), _row(right, intern=str))

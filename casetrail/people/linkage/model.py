@@ -30,16 +30,16 @@ class LevelSpec:
     """One comparison level: `kind` and `args` say how to evaluate it (see index.py)."""
 
     label: str
-    kind: str  # null | exact | dl | overlap | pairs | swap | partial | initial | apart | else
+    kind: str  # null | absent | exact | dl | overlap | pairs | twins | swap | swap_near | partial | initial | apart | else
     args: tuple[Any, ...] = ()
     fixed: tuple[float, float] | None = None  # (m, u) set by design, not trained
-    # Term-frequency adjustment (exact levels only): agreeing on a rare value weighs more than on
-    # a common one. Splink adds log2(u of the level) - log2(the value's frequency in the data
-    # being linked), and so does the index, counting its own records. No shipped level uses it:
-    # measured on names at a million records it moved recall at precision 0.98 from 0.966 to
-    # 0.969 but lowered the best F1, and frequencies counted in a small index (a new deployment,
-    # a handful of referrals) make every name "common" and sink exact agreement by ten bits.
-    # Frequencies saved with the model from its training data would avoid that; not done.
+    # Term-frequency adjustment: agreeing on a common value weighs less than on a rare one. The
+    # level's weight becomes log2(m) - log2(the larger of the level's u and the value's frequency
+    # among the records the model was trained on, saved with it: LinkageModel.term_frequencies).
+    # Only a penalty, never a bonus, and only for values many records share (TF_MIN_COUNT).
+    # Frequencies counted in the data being linked instead (Splink's default) were tried and
+    # dropped: in a small index (a new deployment) every name is "common" and a boy referred
+    # three times under one name lost ten bits.
     tf: str | None = None
 
 
@@ -57,39 +57,67 @@ def _swapped(*, fixed: tuple[float, float] | None = None) -> LevelSpec:
     return LevelSpec("given and family names swapped", "swap", ("given", "family", "family_first"), fixed=fixed)
 
 
+def _swapped_near(*, fixed: tuple[float, float] | None = None) -> LevelSpec:
+    # Swapped, and one of the names also mistyped or written another way: "Hsaw | Bradley" and
+    # "Bradley | Shaw". One record's given name is like the other's family name (exact, sounding
+    # alike or one letter different) and its family name like the other's given name or with
+    # its initial.
+    return LevelSpec("given and family names swapped, one spelt differently", "swap_near",
+                     ("given", "family", "given_ph", "family_ph"), fixed=fixed)
+
+
 # Two levels are set by design because no unsupervised estimate can see them: random pairs
 # (which give u) almost never share a family name and birth date, so twins, and a father and
 # son of the same name at one address, look like one person on every other field. Merging two
-# people is the dangerous mistake here, so these differences all but forbid a link (about -32
+# people is the dangerous mistake here, so these differences all but forbid a link (about -24
 # bits); a worker who knows better links the records by hand.
-# -32 bits, not -40 as before: since postcode and address count once together (see below), a
-# twin at the brother's address and school scores just under even (p about 0.2 with the shipped
-# model), so intake still puts the brother to the officer, while the batch dedupe's thresholds
-# (0.5 and above) never link them.
-VETO = (2e-10, 1.0)
+# -24 bits (it was -40, then -32): a twin at the brother's address and school, agreeing on
+# every other field, must still reach intake's list (p about 0.06 with the shipped model) so
+# that the officer is put the brother and decides, while no dedupe threshold (0.2 and above)
+# links them. Since one school in one district weighs only what it adds to the district, -32
+# sank such a twin below intake's 0.01.
+VETO = (2 ** -24, 1.0)
 # A swap is counted once, under family name; the given-name level only names it.
 NEUTRAL = (0.5, 0.5)
 
 
+# Given and family name agreeing together are one piece of evidence, weighed under given name by
+# how common the full name is: counted as two independent agreements they overstated it (names
+# run in families and communities, so "Hamza Sheikh" agrees far more often between strangers
+# than "Hamza" times "Sheikh" would say), and at 100,000 records nine in ten pairs that agreed
+# on the full name and nothing else were strangers, at p 0.59. The family name's own level for
+# it weighs nothing (like a swap's under given name).
+FULL_NAME_TF = "name_key"
+TF_MIN_COUNT = 3  # a full name shared by fewer training records is not counted as common
+TF_MIN_RECORDS = 10_000  # below this, training records are too few to say what is common
+
 COMPARISONS: tuple[ComparisonSpec, ...] = (
     ComparisonSpec("given_name", "Given name", (
         LevelSpec("missing", "null", ("given",)),
+        LevelSpec("exact, as is the family name (weighed as one full name, by how common it is)", "pairs",
+                  (("given", "given"), ("family", "family")), tf=FULL_NAME_TF),
         LevelSpec("exact", "exact", ("given",)),
         _swapped(fixed=NEUTRAL),
+        _swapped_near(fixed=NEUTRAL),
         LevelSpec("nickname or spelling variant", "overlap", ("given_groups",)),
         LevelSpec("one letter different", "dl", ("given", 1)),
         LevelSpec("phonetic match", "exact", ("given_ph",)),
         LevelSpec("another recorded given name agrees", "overlap", ("given_all",)),
         LevelSpec("initial only, and it agrees", "initial", ("given",)),
         LevelSpec("two letters different", "dl", ("given", 2)),
-        LevelSpec("different, with the same family name and date of birth (twins?)", "pairs",
-                  (("family", "family"), ("dob", "dob")), fixed=VETO),
+        # Twins: the family name alike (exact, sounding alike or one letter different: a typo in
+        # one twin's surname must not turn a twin into a match) and the same date of birth.
+        LevelSpec("different, with the same family name and date of birth (twins?)", "twins",
+                  ("family", "family_ph", "dob"), fixed=VETO),
         LevelSpec("different", "else"),
     )),
     ComparisonSpec("family_name", "Family name", (
         LevelSpec("missing", "null", ("family",)),
+        LevelSpec("exact (weighed with the given name)", "pairs", (("family", "family"), ("given", "given")),
+                  fixed=NEUTRAL),
         LevelSpec("exact", "exact", ("family",)),
         _swapped(),
+        _swapped_near(),
         LevelSpec("one letter different", "dl", ("family", 1)),
         LevelSpec("phonetic match", "exact", ("family_ph",)),
         LevelSpec("shares part of a multi-part name", "overlap", ("family_parts",)),
@@ -126,14 +154,29 @@ COMPARISONS: tuple[ComparisonSpec, ...] = (
     # had moved (exact name and date of birth, new address) below the threshold. The move is
     # counted once, under postcode: a different school weighs nothing (by design: u from random
     # pairs cannot see that they change together).
+    # One school in one postcode district is weighed as what it adds to the district: most
+    # children of a district go to a few schools, and counted as independent of it (8.9 bits at
+    # 100,000 records, from random pairs across the country) it made strangers of one common
+    # name at one school, a few years apart in age, into a match. Its u is set after training
+    # to how often two records of one district name one school (see _condition_school).
     ComparisonSpec("school", "School or workplace", (
         LevelSpec("missing", "null", ("school",)),
+        LevelSpec("exact, in the same postcode district", "pairs", (("school", "school"), ("pc_district", "pc_district"))),
         LevelSpec("exact", "exact", ("school",)),
         LevelSpec("different", "else", fixed=NEUTRAL),
     )),
     ComparisonSpec("sex", "Sex", (
         LevelSpec("missing", "null", ("sex",)),
         LevelSpec("exact", "exact", ("sex",)),
+        LevelSpec("different", "else"),
+    )),
+    # Where both records carry the same kind of identifier. A number is valid or missing (see
+    # records.normalise), so two numbers that differ are two people, or one recorded wrongly
+    # (another person's: EM learns how often).
+    ComparisonSpec("identifier", "NHS number or UPN", (
+        LevelSpec("missing", "absent", ("nhs", "upn")),
+        LevelSpec("same NHS number", "exact", ("nhs",)),
+        LevelSpec("same Unique Pupil Number", "exact", ("upn",)),
         LevelSpec("different", "else"),
     )),
 )
@@ -163,12 +206,13 @@ BLOCKING_RULES_SQL: tuple[str, ...] = (
     'AND (l.dob_year IS NULL OR r.dob_year IS NULL OR l.dob_year = r.dob_year OR l.pc_district = r.pc_district)',
     'l.given = r.family_first AND l.family_first = r.given '
     'AND (l.dob_year IS NULL OR r.dob_year IS NULL OR l.dob_year = r.dob_year OR l.pc_district = r.pc_district)',
-    # One household: the same address or postcode with the given name, or with the family name
-    # and given initial. Not postcode or address with the family name alone: brothers and
-    # sisters at one address would be scored. (Rules on one key are one rule with OR: each rule
-    # is a join of the whole table, which costs a second or two at a million records.)
-    'l.address = r.address AND (l.given_ph = r.given_ph '
-    'OR (l.family_ph = r.family_ph AND substr(l.given, 1, 1) = substr(r.given, 1, 1)))',
+    # One household: the same address with the given or the family name, or the date of birth
+    # (Kieran and Ciarán O'Brien at one address; a transliterated name with the same birthday).
+    # Brothers and sisters at one address are scored too, at little cost (0.2 million pairs at a
+    # million records; the twins level keeps them apart); at one postcode, the family name needs
+    # the given initial as well. (Rules on one key are one rule with OR: each rule is a join of
+    # the whole table, which costs a second or two at a million records.)
+    'l.address = r.address AND (l.given_ph = r.given_ph OR l.family_ph = r.family_ph OR l.dob = r.dob)',
     'l.postcode = r.postcode AND (l.dob_year = r.dob_year OR l.given_ph = r.given_ph '
     'OR (l.family_ph = r.family_ph AND substr(l.given, 1, 1) = substr(r.given, 1, 1)))',
     'l.given_ph = r.given_ph AND l.dob_year = r.dob_year AND l.pc_district = r.pc_district',
@@ -181,6 +225,9 @@ BLOCKING_RULES_SQL: tuple[str, ...] = (
     # Names swapped, exactly, with the date of birth.
     'l.given = r.family_first AND l.dob = r.dob',
     'l.family_first = r.given AND l.dob = r.dob',
+    # The same NHS number or pupil number, however everything else was recorded.
+    'l.nhs = r.nhs',
+    'l.upn = r.upn',
 )
 # The two rules of the first version, before they were narrowed above: their pairs grow with the
 # square of the table (70 of 76 million pairs at a million records), but at FEBRL's or a local
@@ -223,23 +270,44 @@ EM_FALLBACK_RULES_SQL: dict[str, tuple[str, ...]] = {
 }
 
 
+def _within_sql(x: str, y: str, k: int) -> str:
+    """x and y at most k edits apart (Damerau-Levenshtein). DuckDB's Damerau-Levenshtein is
+    eight times slower than its Levenshtein, and CASE evaluates lazily: Levenshtein is at most
+    twice Damerau-Levenshtein, so the guard changes no answer and skips the slow function for
+    all but near-identical strings."""
+    return f"CASE WHEN levenshtein({x}, {y}) <= {2 * k} THEN damerau_levenshtein({x}, {y}) <= {k} ELSE FALSE END"
+
+
 def _level_sql(level: LevelSpec, dialect: str) -> str:
     """The SQL condition of a level that is not missing or else, for `dialect`."""
     a = level.args
     if level.kind == "exact":
         return f"{a[0]}_l = {a[0]}_r"
     if level.kind == "dl":
-        # DuckDB's Damerau-Levenshtein is eight times slower than its Levenshtein, and CASE
-        # evaluates lazily: Levenshtein is at most twice Damerau-Levenshtein, so the guard
-        # changes no answer and skips the slow function for all but near-identical strings.
         col, k = a
-        return (f'CASE WHEN levenshtein({col}_l, {col}_r) <= {2 * k} '
-                f'THEN damerau_levenshtein({col}_l, {col}_r) <= {k} ELSE FALSE END')
+        return _within_sql(f"{col}_l", f"{col}_r", k)
     if level.kind == "overlap":
         function = "arrays_overlap" if dialect == "spark" else "list_has_any"
         return f"{function}({a[0]}_l, {a[0]}_r)"
     if level.kind == "pairs":
         return " AND ".join(f'{x}_l = {y}_r' for x, y in a)
+    if level.kind == "absent":  # a null level over several columns: none is on both records
+        return " AND ".join(f"({c}_l IS NULL OR {c}_r IS NULL)" for c in a)
+    if level.kind == "twins":
+        family, family_ph, dob = a
+        alike = _level_sql(LevelSpec("", "dl", (family, 1)), dialect)
+        return f"{dob}_l = {dob}_r AND ({family_ph}_l = {family_ph}_r OR {alike})"
+    if level.kind == "swap_near":
+        g, f, gph, fph = a
+
+        def like(name: str, code: str, x: str, other: str, other_code: str, y: str) -> str:
+            return (f"({name}_{x} = {other}_{y} OR {code}_{x} = {other_code}_{y} "
+                    f"OR {_within_sql(f'{name}_{x}', f'{other}_{y}', 1)})")
+
+        def near_way(x: str, y: str) -> str:
+            return (f"({like(g, gph, x, f, fph, y)} AND ({like(f, fph, x, g, gph, y)} "
+                    f"OR substr({f}_{x}, 1, 1) = substr({g}_{y}, 1, 1)))")
+        return f"({near_way('l', 'r')} OR {near_way('r', 'l')})"
     if level.kind == "swap":
         g, f, first = a
 
@@ -271,13 +339,16 @@ def splink_comparisons(dialect: str = "duckdb") -> list[Any]:
         for level in spec.levels:
             if level.kind == "null":
                 creator = cll.NullLevel(level.args[0])
+            elif level.kind == "absent":
+                creator = cll.CustomLevel(_level_sql(level, dialect)).configure(is_null_level=True)
             elif level.kind == "else":
                 creator = cll.ElseLevel()
             else:
                 creator = cll.CustomLevel(_level_sql(level, dialect))
             creator.configure(label_for_charts=level.label)
             if level.tf is not None:
-                creator.configure(tf_adjustment_column=level.tf, tf_adjustment_weight=1.0)
+                creator.configure(tf_adjustment_column=level.tf, tf_adjustment_weight=1.0,
+                                  disable_tf_exact_match_detection=True)
             if level.fixed is not None:
                 creator.configure(m_probability=level.fixed[0], u_probability=level.fixed[1],
                                   fix_m_probability=True, fix_u_probability=True)
@@ -388,6 +459,9 @@ class LinkageModel:
     record_count: int
     versions: dict[str, str] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
+    # Per term-frequency column: how many training records had a value, and the count of each
+    # value shared by at least TF_MIN_COUNT of them (see LevelSpec.tf). Empty: no adjustment.
+    term_frequencies: dict[str, dict[str, Any]] = field(default_factory=dict)
     _weights: Weights | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -395,6 +469,35 @@ class LinkageModel:
         if self._weights is None:
             self._weights = weights_from_settings(self.settings)
         return self._weights
+
+    def term_frequency(self, column: str, value: Any) -> float | None:
+        """How often `value` occurred in `column` among the training records, if it was common."""
+        saved = self.term_frequencies.get(column)
+        count = saved["counts"].get(value) if saved and value is not None else None
+        return count / saved["total"] if count else None
+
+    def term_frequency_table(self, column: str) -> Any:
+        """The frequencies of `column` as Splink's lookup table (`column`, `tf_<column>`)."""
+        import pyarrow as pa
+
+        saved = self.term_frequencies.get(column) or {"total": 1, "counts": {}}
+        values = list(saved["counts"])
+        return pa.table({column: pa.array(values, pa.string()),
+                         f"tf_{column}": pa.array([saved["counts"][v] / saved["total"] for v in values],
+                                                  pa.float64())})
+
+    def prediction_settings(self, blocking_rules: Sequence[str], dialect: str = "duckdb") -> dict[str, Any]:
+        """Splink settings to predict with: the trained parameters, this version's blocking rules,
+        and each term-frequency level's u as its least value (an adjustment only lowers it)."""
+        settings = json.loads(json.dumps(self.settings))
+        settings["blocking_rules_to_generate_predictions"] = [
+            {"blocking_rule": sql, "sql_dialect": dialect} for sql in blocking_rules
+        ]
+        for comparison in settings["comparisons"]:
+            for level in comparison["comparison_levels"]:
+                if level.get("tf_adjustment_column"):
+                    level["tf_minimum_u_value"] = _probability(level.get("u_probability"))
+        return settings
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -405,6 +508,7 @@ class LinkageModel:
             "versions": self.versions,
             "training": self.training,
             "splink_settings": self.settings,
+            "term_frequencies": self.term_frequencies,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -423,7 +527,7 @@ class LinkageModel:
         model = cls(
             settings=data["splink_settings"], trained_at=data["trained_at"],
             record_count=int(data["record_count"]), versions=data.get("versions", {}),
-            training=data.get("training", {}),
+            training=data.get("training", {}), term_frequencies=data.get("term_frequencies", {}),
         )
         model.weights  # noqa: B018 - fail on load, not at the first intake
         return model
@@ -488,6 +592,56 @@ def _em_underflow_guard() -> Iterator[None]:
         em.populate_m_u_from_lookup = original
 
 
+def _condition_school(settings: dict[str, Any], data: Any) -> None:
+    """Weigh one school within one postcode district by what it adds to the district: its u
+    becomes the share of pairs of records in one district (both naming a school) that name the
+    same school, counted over the whole table; its m is the school's m anywhere."""
+    import pyarrow.compute as pc
+
+    known = data.select(["school", "pc_district"]).filter(
+        pc.and_(pc.is_valid(data.column("school")), pc.is_valid(data.column("pc_district"))))
+
+    def pairs(keys: list[str]) -> int:
+        counts = known.group_by(keys).aggregate([([], "count_all")]).column("count_all").to_numpy()
+        return int((counts * (counts - 1) // 2).sum())
+
+    in_district, same_school = pairs(["pc_district"]), pairs(["pc_district", "school"])
+    school = next(c for c in settings["comparisons"] if c["output_column_name"] == "school")
+    in_one, anywhere = school["comparison_levels"][1:3]
+    m_in, m_anywhere = _probability(in_one.get("m_probability")), _probability(anywhere.get("m_probability"))
+    if not in_district or not same_school or m_in is None or m_anywhere is None:
+        return  # nothing to condition on: the level keeps what EM learnt
+    # m: how often a person's records name one school at all (EM's two levels together), a little
+    # less than within one district, so the weight errs low.
+    in_one["m_probability"] = min(1.0, m_in + m_anywhere)
+    in_one["u_probability"] = same_school / in_district
+
+
+def _identifier_u(settings: dict[str, Any], data: Any) -> None:
+    """u of "same NHS number" and "same UPN", counted over the whole table: random sampling
+    never draws two records with one number. The share of the pairs that compare identifiers
+    (both records carry one of a kind) that share the number; true pairs included, so u errs
+    high and the weight low."""
+    import pyarrow.compute as pc
+
+    def pairs(n: Any) -> int:
+        return int(n) * (int(n) - 1) // 2
+
+    present = {c: pc.is_valid(data.column(c)) for c in ("nhs", "upn")}
+    compared = (pairs(pc.sum(present["nhs"]).as_py() or 0) + pairs(pc.sum(present["upn"]).as_py() or 0)
+                - pairs(pc.sum(pc.and_(present["nhs"], present["upn"])).as_py() or 0))
+    if compared <= 0:
+        return  # nothing to compare: the levels keep what training gave them
+    comparison = next(c for c in settings["comparisons"] if c["output_column_name"] == "identifier")
+    for level in comparison["comparison_levels"]:
+        column = level.get("sql_condition", "").split("_l = ")[0]
+        if column not in present:
+            continue
+        counts = pc.value_counts(pc.drop_null(data.column(column))).field("counts").to_numpy()
+        shared = int((counts * (counts - 1) // 2).sum())
+        level["u_probability"] = max(shared, 1) / compared
+
+
 def _floor_weights(settings: dict[str, Any], m_floor: float = M_FLOOR) -> list[str]:
     """Regularise what EM learnt from a sample. No level's m falls below `m_floor` (EM drives
     the m of a level no sampled match fell into towards zero, which would make it a veto), and
@@ -496,6 +650,7 @@ def _floor_weights(settings: dict[str, Any], m_floor: float = M_FLOOR) -> list[s
     settings, so Splink and the index still agree."""
     raised = []
     for comparison in settings["comparisons"]:
+        else_level = comparison["comparison_levels"][-1]  # "different", trained or set by design
         levels = [lv for lv in comparison["comparison_levels"]
                   if not lv.get("is_null_level") and not lv.get("fix_m_probability")]
         if not levels:
@@ -504,7 +659,8 @@ def _floor_weights(settings: dict[str, Any], m_floor: float = M_FLOOR) -> list[s
             m = _probability(level.get("m_probability"))
             if m is not None and m < m_floor:
                 level["m_probability"] = m_floor
-        else_level = levels[-1]
+        if levels[-1] is not else_level:
+            levels.append(else_level)
         m_else, u_else = _probability(else_level.get("m_probability")), _probability(else_level.get("u_probability"))
         if not m_else or not u_else:  # nothing learnt about disagreeing: untrained levels weigh 0
             for level in levels:
@@ -598,6 +754,10 @@ def train_model(
         step = time.perf_counter()
         report(f"em {i + 1}/{len(EM_BLOCKING_RULES_SQL)}", 0.4 + 0.5 * i / len(EM_BLOCKING_RULES_SQL))
         for sql in (rules, *EM_FALLBACK_RULES_SQL.get(rules, ())):
+            # Splink 5.0's session takes the comparisons it cannot train out of the linker's own
+            # settings and puts them back only when it succeeds: a failed session lost them (a
+            # model trained without postcodes had no date of birth, postcode or school).
+            before = linker._settings_obj.core_model_settings.copy()
             try:
                 with _em_underflow_guard():
                     linker.training.estimate_parameters_using_expectation_maximisation(
@@ -605,12 +765,15 @@ def train_model(
                     )
                 break
             except EMTrainingException:  # no pairs in this data (no postcodes, say)
+                linker._settings_obj.core_model_settings = before
                 skipped.append(sql)
             finally:
                 linker._settings_obj._probability_two_random_records_match = prior
         timings[f"em_{i + 1}_s"] = time.perf_counter() - step
 
     settings = linker.misc.save_model_to_json(overwrite=True)
+    _condition_school(settings, data)
+    _identifier_u(settings, data)
     raised = _floor_weights(settings)
     if not vetoes:
         _lift_vetoes(settings)
@@ -621,6 +784,7 @@ def train_model(
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         record_count=int(data.num_rows),
         versions=_versions(),
+        term_frequencies=count_term_frequencies(data),
         training={"seed": seed, "max_pairs": max_pairs, "u_max_pairs": u_max_pairs, "vetoes": vetoes,
                   "em_blocking_rules": list(EM_BLOCKING_RULES_SQL), "timings": timings,
                   "levels_raised_to_different": raised, "em_rules_without_pairs": skipped},
@@ -649,10 +813,41 @@ def linker_for(model: LinkageModel, data: Any, *, db_api: Any = None, table_name
 
     db_api = db_api or _duckdb_api()
     sdf = db_api.register(data, table_name=table_name)
-    settings = json.loads(json.dumps(model.settings))
     # Blocking rules are not trained: a model saved by an earlier version predicts with this
     # version's rules, chosen for the size of the table.
-    settings["blocking_rules_to_generate_predictions"] = [
-        {"blocking_rule": sql, "sql_dialect": "duckdb"} for sql in blocking_rules_for(_record_count(data))
-    ]
-    return Linker(sdf, settings, log_level=logging.WARNING)
+    linker = Linker(sdf, model.prediction_settings(blocking_rules_for(_record_count(data))), log_level=logging.WARNING)
+    register_term_frequencies(linker, db_api, model)
+    return linker
+
+
+def register_term_frequencies(linker: Any, db_api: Any, model: LinkageModel, *, convert: Any = None) -> None:
+    """Give Splink the model's saved frequencies, so it never counts them in the data it links
+    (an empty table where the model saved none: no adjustment). `convert` turns an Arrow table
+    into what `db_api` registers (a Spark DataFrame, say)."""
+    for column in _tf_columns():
+        table = model.term_frequency_table(column)
+        frame = convert(table) if convert else table
+        lookup = db_api.register(frame, table_name=f"__casetrail_tf_{column}")
+        linker.table_management.register_term_frequency_lookup(lookup, column)
+
+
+def _tf_columns() -> list[str]:
+    return sorted({level.tf for spec in COMPARISONS for level in spec.levels if level.tf is not None})
+
+
+def count_term_frequencies(data: Any, *, min_count: int = TF_MIN_COUNT,
+                           min_records: int = TF_MIN_RECORDS) -> dict[str, dict[str, Any]]:
+    """The values of each term-frequency column shared by at least `min_count` of the normalised
+    records, with their counts; nothing when there are fewer than `min_records` records."""
+    import pyarrow.compute as pc
+
+    if data.num_rows < min_records:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for column in _tf_columns():
+        values = data.column(column)
+        counted = pc.value_counts(pc.drop_null(values))
+        keys, counts = counted.field("values").to_pylist(), counted.field("counts").to_pylist()
+        found[column] = {"total": int(len(values) - values.null_count), "min_count": min_count,
+                         "counts": {k: int(c) for k, c in zip(keys, counts, strict=True) if c >= min_count}}
+    return found

@@ -18,12 +18,16 @@
   postcode (3 to 10 letters and digits starting with a digit, such as Australia's ``2615``) is
   kept as it is, as both postcode and district, so it still agrees exactly or by one
   character. Anything else is missing.
+- An NHS number or Unique Pupil Number is kept only when valid (its check digit or letter):
+  a mistyped one is missing, so it neither agrees with someone else's nor counts against a
+  match.
 """
 
 from __future__ import annotations
 
 import csv
 import gc
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -32,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import jellyfish
+from stdnum.exceptions import ValidationError
+from stdnum.gb import nhs, upn
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "linkage_data"
 MIN_YEAR, MAX_YEAR = 1900, 2100
@@ -50,6 +56,8 @@ class Identity:
     postcode: str = ""
     address: str = ""
     school: str = ""
+    nhs_number: str = ""
+    upn: str = ""  # Unique Pupil Number
 
 
 # The columns `normalise` produces, in order, with their Arrow type names ("list" = list of str).
@@ -64,6 +72,7 @@ COLUMNS: dict[str, str] = {
     "family_parts": "list",  # parts of a multi-part family name, particles (al, van...) left out
     "family_first": "str",  # the first of those parts
     "family_all": "list",  # family name and the family names of aliases
+    "name_key": "str",  # a digest of given and family name together (see full_name_key)
     "dob": "str",  # YYYY-MM-DD, only when complete
     "dob_digits": "str",  # YYYYMMDD, only when complete
     "dob_ym": "str",  # YYYY-MM when the month is known
@@ -76,6 +85,8 @@ COLUMNS: dict[str, str] = {
     "sex": "str",  # "m", "f" or "x"
     "address": "str",  # first line of the address
     "school": "str",
+    "nhs": "str",  # NHS number, 10 digits, only when valid (Modulus 11)
+    "upn": "str",  # Unique Pupil Number, only when valid (check letter)
 }
 
 _TITLES = frozenset({"mr", "mrs", "miss", "ms", "mx", "dr", "prof", "sir", "master", "rev"})
@@ -284,6 +295,15 @@ def _none(value: str) -> str | None:
     return value or None
 
 
+def full_name_key(given: str | None, family: str | None) -> str | None:
+    """A short digest of the first given name and the family name, both normalised: what the
+    model counts to tell a common full name from a rare one (see model.TF_MIN_COUNT). A model
+    file keeps these digests, never the names, and only for names many records share."""
+    if not given or not family:
+        return None
+    return hashlib.blake2b(f"{given} {family}".encode(), digest_size=8).hexdigest()
+
+
 def normalise(identity: Identity) -> dict[str, Any]:
     """The columns the model compares, for one identity (see COLUMNS); never raises."""
     given_tokens = _given(_text(identity.given_names))
@@ -316,6 +336,7 @@ def normalise(identity: Identity) -> dict[str, Any]:
         "family_parts": list(family_parts) or None,
         "family_first": family_parts[0] if family_parts else None,
         "family_all": sorted(family_all) or None,
+        "name_key": full_name_key(given, family),
         "dob": f"{year:04d}-{month:02d}-{day:02d}" if full else None,
         "dob_digits": f"{year:04d}{month:02d}{day:02d}" if full else None,
         "dob_ym": f"{year:04d}-{month:02d}" if year is not None and month is not None else None,
@@ -328,7 +349,20 @@ def normalise(identity: Identity) -> dict[str, Any]:
         "sex": _SEXES.get(fold(_text(identity.sex))),
         "address": _none(address),
         "school": _none(school),
+        "nhs": _identifier(nhs, _text(identity.nhs_number)),
+        "upn": _identifier(upn, _text(identity.upn)),
     }
+
+
+def _identifier(scheme: Any, value: str) -> str | None:
+    """The identifier in its compact form, or None when it is missing or not valid (a mistyped
+    number must not agree with anyone else's, nor count against the record)."""
+    if not value.strip():
+        return None
+    try:
+        return str(scheme.validate(value))
+    except ValidationError:
+        return None
 
 
 def _text(value: object) -> str:
@@ -359,6 +393,8 @@ def identity_from_row(row: dict[str, Any]) -> Identity:
         postcode=row.get("postcode") or "",
         address=row.get("address") or "",
         school=row.get("school") or "",
+        nhs_number=row.get("nhs_number") or "",
+        upn=row.get("upn") or "",
     )
 
 

@@ -19,6 +19,8 @@ from casetrail.people.linkage.model import (
     BLOCKING_RULES_SQL,
     LinkageModel,
     _as_normalised,
+    _probability,
+    register_term_frequencies,
     splink_settings,
 )
 
@@ -80,6 +82,8 @@ def spark_settings(model: LinkageModel) -> dict[str, Any]:
             for key in ("m_probability", "u_probability"):
                 if key in learnt:
                     level[key] = learnt[key]
+            if level.get("tf_adjustment_column"):  # see LinkageModel.prediction_settings
+                level["tf_minimum_u_value"] = _probability(learnt.get("u_probability"))
     settings["probability_two_random_records_match"] = model.settings["probability_two_random_records_match"]
     return settings
 
@@ -122,6 +126,10 @@ def find_duplicates_spark(
         {"blocking_rule": sql, "sql_dialect": "spark"} for sql in BLOCKING_RULES_SQL
     ]
     linker = Linker(sdf, settings, log_level=logging.WARNING)
+    register_term_frequencies(linker, db_api, model,
+                              convert=lambda table: session.createDataFrame(
+                                  table.to_pylist(), schema=f"{table.column_names[0]} string, "
+                                                            f"{table.column_names[1]} double"))
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     timings["predict_s"] = time.perf_counter() - step
 
