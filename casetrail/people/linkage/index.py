@@ -116,9 +116,9 @@ def _predicate(kind: str, args: tuple[Any, ...]) -> Callable[[Row, Row], bool]:
         g, f, first = (_POS[name] for name in args)
 
         def one_way(a: Row, b: Row) -> bool:
-            x = a[g]
-            return (x is not None and (x == b[f] or x == b[first]) and a[f] is not None
-                    and b[g] is not None and a[f][0] == b[g][0])
+            x, y = a[g], b[g]
+            return (x is not None and (x == b[f] or x == b[first])
+                    and y is not None and (y == a[f] or y == a[first]))
 
         return lambda a, b: one_way(a, b) or one_way(b, a)
     if kind == "partial":
