@@ -69,9 +69,10 @@ def summary(size: int, results: dict[str, dict]) -> str:
     lines.append(f"| full dedupe time (s) | {d.get('dedupe_s')} | {db.get('splink_default_dedupe_s')} | < 30 |")
     lines.append(f"| dedupe peak memory (GiB) | {d.get('peak_rss_gib')} | {db.get('peak_rss_gib')} | |")
     cp, cpb = d.get("cluster_pairwise", {}), db.get("cluster_pairwise", {})
-    lines.append(f"| dedupe F1 (clusters at 0.9) | {_f(cp.get('f1'))} | {_f(cpb.get('f1'))} | >= 0.97 |")
-    for t, scores in d.get("cluster_pairwise_at", {}).items():
-        lines.append(f"| dedupe F1 (clusters at {t}) | {_f(scores.get('f1'))} | | |")
+    lines.append(f"| dedupe F1 (clusters at {d.get('cluster_threshold')}, the default; Splink default at "
+                 f"{db.get('cluster_threshold', 0.9)}) | {_f(cp.get('f1'))} | {_f(cpb.get('f1'))} | >= 0.97 |")
+    for threshold, scores in d.get("cluster_pairwise_at", {}).items():
+        lines.append(f"| dedupe F1 (clusters at {threshold}) | {_f(scores.get('f1'))} | | |")
     bf, bfb = d.get("pairs_best_f1", {}), db.get("pairs_best_f1", {})
     lines.append(f"| pairwise best F1 | {_f(bf.get('f1'))} | {_f(bfb.get('f1'))} | |")
     rp, rpb = d.get("pairs_recall_at_precision_0.98", {}), db.get("pairs_recall_at_precision_0.98", {})

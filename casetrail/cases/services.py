@@ -930,8 +930,6 @@ def person_link_undo(*, user: User, case: Case, rationale: str) -> Decision:
     _event(case, "person.unlinked", decision, user, role, None,
            f"Link of referral {referral.reference} to person {linked.reference} undone",
            from_person=linked.pk, to_person=original.pk)
-    access_log(user=user, operation="alteration", subject=original, case=case, person=original,
-               justification=rationale.strip())
     return decision
 
 

@@ -135,7 +135,10 @@ def test_a_wrong_link_can_be_undone_restoring_both_histories(world: World) -> No
     assert first.person.referrals.count() == 2
     with pytest.raises(InvalidInput):
         services.person_link_undo(user=police, case=first, rationale="Nothing to undo on this case.")
+    before = AccessLogEntry.objects.filter(operation="alteration").count()
     services.person_link_undo(user=police, case=second, rationale="Twin brother, confirmed by the school.")
+    # One change, one alteration in the access log (it was written twice).
+    assert AccessLogEntry.objects.filter(operation="alteration").count() == before + 1
     second.refresh_from_db()
     original.refresh_from_db()
     assert second.person_id == original.pk and original.merged_into_id is None

@@ -12,10 +12,11 @@ from casetrail.people.linkage.model import LinkageModel, _as_normalised, _duckdb
 
 Progress = Callable[[str, float], None]
 
-# Records join one cluster (single link) through pairs at or above this probability. At 0.97 the
-# synthetic population's cluster F1 is 0.987 at 100,000 records and 0.980 at a million; at 0.9,
-# chains through pairs between 0.9 and 0.97 cost it (0.968 at a million): bench/README.md.
-CLUSTER_THRESHOLD = 0.97
+# Records join one cluster (single link) through pairs at or above this probability. At 0.6 the
+# synthetic population's cluster F1 is 0.993 at 100,000 records and 0.987 at a million (0.5 to
+# 0.7 all within 0.001); at 0.9 clusters miss the pairs a common full name now weighs below it
+# (0.974 at a million): bench/README.md.
+CLUSTER_THRESHOLD = 0.6
 
 
 @dataclass
