@@ -162,3 +162,38 @@ def test_one_school_in_one_district_weighs_what_it_adds_to_the_district():
     pairs = lambda counts: sum(n * (n - 1) // 2 for n in counts.values())  # noqa: E731
     share = pairs(Counter(known)) / pairs(Counter(d for d, _ in known))
     assert abs(in_district.u - share) < 1e-12
+
+
+def _blocked_by(rules: tuple[str, ...], left: Identity, right: Identity) -> bool:
+    import duckdb
+
+    table = normalise_table([left, right])
+    con = duckdb.connect()
+    con.register("t", table)
+    return any(con.execute(f"SELECT count(*) FROM t l JOIN t r ON l.record_id < r.record_id AND ({rule})").fetchone()[0]
+               for rule in rules)
+
+
+def test_the_narrow_blocking_rules_still_find_people_who_moved_with_a_date_or_name_written_differently():
+    from casetrail.people.linkage.model import BROAD_RULES_SQL, blocking_rules_for
+
+    narrow = blocking_rules_for(10**6)
+    assert not set(BROAD_RULES_SQL) & set(narrow)
+    moved = dict(postcode="RV1 0AU", address="25 Quarry Avenue", sex="male")
+    home = dict(postcode="NS2 0XS", address="16 Albert Drive", sex="male")
+    cases = [
+        # Day and month the other way round, and a move.
+        (Identity("a", "Oliver", "Harley", date_of_birth="1994-06-01", **home),
+         Identity("b", "Oliver", "Harley", date_of_birth="1994-01-06", **moved)),
+        # Another spelling of the given name at the same address (not brothers: one date of birth).
+        (Identity("c", "Kieran", "O'Brien", date_of_birth="1997-04-24", **home),
+         Identity("d", "Ciaran", "Obrien", date_of_birth="1997-04-24", **home)),
+        # Only the NHS number is the same.
+        (Identity("e", "Amira", "Haddad", date_of_birth="2007-05-02", nhs_number="9990000018", **home),
+         Identity("f", "Mira", "Clarke", date_of_birth="2007", nhs_number="9990000018", **moved)),
+    ]
+    for left, right in cases:
+        assert _blocked_by(narrow, left, right), (left, right)
+    strangers = (Identity("g", "Oliver", "Harley", date_of_birth="1994-06-01", **home),
+                 Identity("h", "Oliver", "Harley", date_of_birth="1994-02-07", **moved))
+    assert not _blocked_by(narrow, *strangers)  # a namesake elsewhere, born another day: not scored

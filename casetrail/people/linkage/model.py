@@ -193,9 +193,11 @@ COMPARISONS: tuple[ComparisonSpec, ...] = (
 # on the rest, so an OR after them costs little: only the pairs kept are scored.
 BLOCKING_RULES_SQL: tuple[str, ...] = (
     # Both names sound alike, and the date cannot tell them apart (missing on one side), or
-    # only the year differs (mistyped), or they live in one postcode district.
+    # only the year differs (mistyped), or day and month are written the other way round, or
+    # they live in one postcode district.
     'l.family_ph = r.family_ph AND l.given_ph = r.given_ph AND (l.dob_year IS NULL OR r.dob_year IS NULL '
-    'OR (l.dob_month = r.dob_month AND l.dob_day = r.dob_day) OR l.pc_district = r.pc_district)',
+    'OR (l.dob_month = r.dob_month AND l.dob_day = r.dob_day) OR (l.dob_month = r.dob_day AND l.dob_day = r.dob_month) '
+    'OR l.pc_district = r.pc_district)',
     # The family name sounds alike, born in the same month, and the given initial agrees (a
     # nickname, another form or a typo), or the day cannot tell them apart, or one district.
     'l.family_ph = r.family_ph AND l.dob_ym = r.dob_ym AND (substr(l.given, 1, 1) = substr(r.given, 1, 1) '
