@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from casetrail.accounts.models import User
-from casetrail.audit.models import AccessLogEntry
+from casetrail.audit.models import AccessLogEntry, Event
 from casetrail.audit.services import access_log
 from casetrail.cases.access import require, visible_cases
 from casetrail.cases.models import Case
@@ -196,6 +196,7 @@ def subject_data_gather(*, person: Person) -> SubjectData:
         _notes(cases),
         _attachments(cases),
         _rectifications(person),
+        _history(cases),
         _access_log(person, cases),
     ]
     return SubjectData(person=person, sections=sections)
@@ -427,6 +428,25 @@ def _rectifications(person: Person) -> Section:
         if r.corrected_value:
             record.add("corrected_value", "Now recorded", r.corrected_value)
         record.add("rationale", "Reasons", r.rationale)
+        section.records.append(record)
+    return section
+
+
+def _history(cases: list[Case]) -> Section:
+    """Each case's event history: what was done, when, and by whom (summaries hold references and
+    codes, never free text: docs/audit.md)."""
+    section = Section("history", "What was done, and when")
+    events = (Event.objects.filter(case__in=[c.pk for c in cases]).select_related("case", "actor", "actor_agency")
+              .order_by("occurred_at", "id"))
+    for e in events:
+        record = Record(f"event:{e.pk}", f"{_text(e.occurred_at)}, case {e.case.reference}")  # type: ignore[union-attr]
+        record.add("summary", "What was done", e.summary)
+        record.add("actor", "By", _who(e.actor) or "Casetrail (automatic)")
+        if e.actor_role:
+            record.add("role", "Role", e.actor_role.replace("_", " "))
+        if e.actor_agency:
+            record.add("agency", "Organisation", e.actor_agency.name)
+        record.add("recorded_at", "Recorded", e.recorded_at)
         section.records.append(record)
     return section
 

@@ -173,6 +173,12 @@ def test_everything_held_is_gathered_across_cases_closed_ones_included(journey: 
                      journey.closed_case.reference, "Talks often of unfair treatment"):
         assert expected in text, expected
     assert titles["access_log"] > 0  # who looked at their data is part of the answer
+    # What was done on both cases, and when: the event history, the closed case's included.
+    events = Event.objects.filter(case__in=[journey.channel_case.pk, journey.closed_case.pk])
+    assert titles["history"] == events.count() > 5
+    history = next(s for s in data.sections if s.key == "history")
+    summaries = [i.value for r in history.records for i in r.items if i.key.endswith(":summary")]
+    assert sorted(summaries) == sorted(events.values_list("summary", flat=True))
     assert AccessLogEntry.objects.filter(operation="consultation", person=journey.person,
                                          justification__contains=sar.reference).exists()
 
