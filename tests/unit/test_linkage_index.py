@@ -263,6 +263,14 @@ def test_twins_are_kept_apart_even_with_a_typo_in_one_surname(model):
         Identity("t2", "Oskar", "Rudkowsky", date_of_birth="2006-08-07", postcode="LS6 2AB", address="4 Mill Lane"))
     assert levels(pair)["Given name"] == "different, with the same family name and date of birth (twins?)"
     assert pair.match_probability < 0.1
+    # Twins never share an NHS number: with the same one, it is one boy whose given name was written
+    # in a way no level recognises.
+    one = index.score_pair(
+        Identity("t1", "Axel", "Rudkowski", date_of_birth="2006-08-07", postcode="LS6 2AB", address="4 Mill Lane",
+                 nhs_number=NHS_NUMBER),
+        Identity("t2", "Oskar", "Rudkowsky", date_of_birth="2006-08-07", postcode="LS6 2AB", address="4 Mill Lane",
+                 nhs_number=NHS_NUMBER))
+    assert levels(one)["Given name"] == "different" and one.match_probability > 0.5
 
 
 def test_a_small_index_does_not_make_a_name_common(model):

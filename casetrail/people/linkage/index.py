@@ -85,11 +85,13 @@ def _predicate(kind: str, args: tuple[Any, ...]) -> Callable[[Row, Row], bool]:
             return True
         return all_equal
     if kind == "twins":
-        f, fph, dob = (_POS[name] for name in args)
+        f, fph, dob, *identifiers = (_POS[name] for name in args)
         near = DamerauLevenshtein.distance
 
         def twins(a: Row, b: Row) -> bool:
             if a[dob] is None or a[dob] != b[dob]:
+                return False
+            if any(a[i] is not None and a[i] == b[i] for i in identifiers):
                 return False
             if a[fph] is not None and a[fph] == b[fph]:
                 return True

@@ -109,8 +109,10 @@ COMPARISONS: tuple[ComparisonSpec, ...] = (
         LevelSpec("two letters different", "dl", ("given", 2)),
         # Twins: the family name alike (exact, sounding alike or one letter different: a typo in
         # one twin's surname must not turn a twin into a match) and the same date of birth.
+        # Not when both carry the same NHS number or UPN: twins never do, so that is one person
+        # whose given name was written in a way no level above recognises.
         LevelSpec("different, with the same family name and date of birth (twins?)", "twins",
-                  ("family", "family_ph", "dob"), fixed=VETO),
+                  ("family", "family_ph", "dob", "nhs", "upn"), fixed=VETO),
         LevelSpec("different", "else"),
     )),
     ComparisonSpec("family_name", "Family name", (
@@ -300,9 +302,10 @@ def _level_sql(level: LevelSpec, dialect: str) -> str:
     if level.kind == "absent":  # a null level over several columns: none is on both records
         return " AND ".join(f"({c}_l IS NULL OR {c}_r IS NULL)" for c in a)
     if level.kind == "twins":
-        family, family_ph, dob = a
+        family, family_ph, dob, *identifiers = a
         alike = _level_sql(LevelSpec("", "dl", (family, 1)), dialect)
-        return f"{dob}_l = {dob}_r AND ({family_ph}_l = {family_ph}_r OR {alike})"
+        unlike = "".join(f" AND NOT coalesce({c}_l = {c}_r, FALSE)" for c in identifiers)
+        return f"{dob}_l = {dob}_r AND ({family_ph}_l = {family_ph}_r OR {alike}){unlike}"
     if level.kind == "swap_near":
         g, f, gph, fph = a
 
