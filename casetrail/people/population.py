@@ -1166,7 +1166,8 @@ def _synthetic_upns(count: int) -> np.ndarray:
     digits), distinct for each person; numbers only, attached to no one."""
     from stdnum.gb import upn
 
-    authorities = sorted(upn._la_numbers)  # the LA numbers stdnum accepts
+    authorities = [la for la in range(1000)  # the LA numbers stdnum accepts, through its public API
+                   if upn.is_valid(upn.calc_check_digit(f"{la:03d}000000000") + f"{la:03d}000000000")]
     out = np.empty(count, dtype=object)
     for i in range(count):
         body = f"{authorities[i % len(authorities)]:03d}{i // len(authorities):09d}"

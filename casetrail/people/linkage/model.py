@@ -641,11 +641,12 @@ def _identifier_u(settings: dict[str, Any], data: Any) -> None:
                 - pairs(pc.sum(pc.and_(present["nhs"], present["upn"])).as_py() or 0))
     if compared <= 0:
         return  # nothing to compare: the levels keep what training gave them
-    comparison = next(c for c in settings["comparisons"] if c["output_column_name"] == "identifier")
-    for level in comparison["comparison_levels"]:
-        column = level.get("sql_condition", "").split("_l = ")[0]
-        if column not in present:
+    spec = next(c for c in COMPARISONS if c.name == "identifier")
+    comparison = next(c for c in settings["comparisons"] if c["output_column_name"] == spec.name)
+    for design, level in zip(spec.levels, comparison["comparison_levels"], strict=True):
+        if design.kind != "exact":
             continue
+        column = design.args[0]
         counts = pc.value_counts(pc.drop_null(data.column(column))).field("counts").to_numpy()
         shared = int((counts * (counts - 1) // 2).sum())
         level["u_probability"] = max(shared, 1) / compared

@@ -30,14 +30,15 @@ import gc
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jellyfish
-from stdnum.exceptions import ValidationError
-from stdnum.gb import nhs, upn
+
+from casetrail.core.referrals import nhs_number_compact, nhs_number_errors, upn_compact, upn_errors
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "linkage_data"
 MIN_YEAR, MAX_YEAR = 1900, 2100
@@ -349,20 +350,17 @@ def normalise(identity: Identity) -> dict[str, Any]:
         "sex": _SEXES.get(fold(_text(identity.sex))),
         "address": _none(address),
         "school": _none(school),
-        "nhs": _identifier(nhs, _text(identity.nhs_number)),
-        "upn": _identifier(upn, _text(identity.upn)),
+        "nhs": _identifier(_text(identity.nhs_number), nhs_number_compact, nhs_number_errors),
+        "upn": _identifier(_text(identity.upn), upn_compact, upn_errors),
     }
 
 
-def _identifier(scheme: Any, value: str) -> str | None:
-    """The identifier in its compact form, or None when it is missing or not valid (a mistyped
-    number must not agree with anyone else's, nor count against the record)."""
-    if not value.strip():
-        return None
-    try:
-        return str(scheme.validate(value))
-    except ValidationError:
-        return None
+def _identifier(value: str, compact: Callable[[str], str], errors: Callable[[str], list[str]]) -> str | None:
+    """The identifier in its compact form, or None when it is missing or fails the referral
+    form's rule (casetrail.core.referrals): a mistyped number must not agree with anyone else's,
+    nor count against the record."""
+    number = compact(value)
+    return number if number and not errors(value) else None
 
 
 def _text(value: object) -> str:
