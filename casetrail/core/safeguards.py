@@ -5,8 +5,9 @@ and a date. Nothing depends on a job having run: a finding exists because the re
 as of that date, say so (DESIGN.md principle 2). `CaseRecord.as_of(day)` forgets everything
 recorded after `day`, so the same rules answer "what should we have seen then?".
 
-Each rule has an id, a plain-English message, who must act, and the finding of the review it
-comes from (F1-F12 in the 2014 case study; S for the Southport review).
+Each rule has an id, a plain-English message, who must act, the kind of failure it answers (its
+`category`, described in general words in CATEGORY_TEXT) and the finding it comes from (`source`,
+a code in SOURCE_TEXT, worded generally: no rule belongs to one case, DESIGN.md principle 12).
 """
 
 from __future__ import annotations
@@ -35,21 +36,51 @@ class Rule:
     source: str  # the review finding it answers
     blocks: bool = False  # a gate (stops an action) rather than a flag
 
+    @property
+    def category(self) -> str:
+        """The kind of failure it answers (a key of CATEGORY_TEXT)."""
+        return RULE_CATEGORY.get(self.id) or SOURCE_CATEGORY[self.source]
+
 
 SOURCE_TEXT: dict[str, str] = {
-    "F1": "Assessment problematic and outdated (2025 learning review)",
-    "F2": "Symptoms prioritised over underlying causes (2025 learning review)",
-    "F3": "Support did not address every identified vulnerability (2025 learning review)",
-    "F4": "Referrer not involved or kept informed (2025 learning review)",
-    "F5": "Tasked sessions not delivered, and nobody noticed (2025 learning review)",
-    "F6": "Communication breakdown between agencies (2025 learning review)",
-    "F7": "Premature exit (2025 learning review)",
-    "F8": "Record made late; nobody saw it was missing (2025 learning review)",
-    "F9": "Decisions without explicit rationale (2025 learning review)",
-    "F10": "No clear owner for each step (2025 learning review)",
-    "F11": "Repeat referrals of the same person not connected (2025 learning reviews)",
-    "F12": "Retention would have destroyed the record needed for learning (2025 learning review)",
+    "F1": "Assessment missing, on a superseded framework or out of date (Prevent learning reviews)",
+    "F2": "Support aimed at presenting behaviour rather than underlying causes (Prevent learning reviews)",
+    "F3": "Support did not address every identified vulnerability (Prevent learning reviews)",
+    "F4": "Referrer not involved or kept informed (Prevent learning reviews)",
+    "F5": "Commissioned sessions not delivered, and nobody noticed (Prevent learning reviews)",
+    "F6": "Agencies lost contact with each other (Prevent learning reviews)",
+    "F7": "Exit before the support was done (Prevent learning reviews)",
+    "F8": "Records made late or missing (Prevent learning reviews)",
+    "F9": "Decisions without explicit rationale (Prevent learning reviews)",
+    "F10": "No clear owner for each step (Prevent learning reviews)",
+    "F11": "Repeat referrals of the same person not connected (Prevent learning reviews)",
+    "F12": "Retention would have destroyed the record needed for learning (Prevent learning reviews)",
 }
+
+# The kinds of failure the rules answer, in general words; a replay's report groups by them.
+CATEGORY_TEXT: dict[str, str] = {
+    "assessment": "Assessment: missing, on a superseded framework or out of date",
+    "support": "Support: planned for presenting behaviour only, or leaving a vulnerability unaddressed",
+    "referrer": "Referrer: not consulted on decisions or not told the outcome",
+    "sessions": "Sessions: commissioned work not delivered or not accounted for",
+    "communication": "Communication between agencies: work sent and not acknowledged",
+    "exit": "Exit: leaving support before the work was done",
+    "overrides": "Overrides: actions that went ahead although a safeguard refused them",
+    "records": "Records: made late, or required records missing",
+    "rationale": "Rationale: decisions without an explicit reason",
+    "ownership": "Ownership: work without an active owner, hand-overs unanswered",
+    "repeat referrals": "Repeat referrals: earlier referrals of the same person",
+    "retention": "Retention: records held from disposal",
+}
+SOURCE_CATEGORY: dict[str, str] = {
+    "F1": "assessment", "F2": "support", "F3": "support", "F4": "referrer", "F5": "sessions",
+    "F6": "communication", "F7": "exit", "F8": "records", "F9": "rationale", "F10": "ownership",
+    "F11": "repeat referrals", "F12": "retention",
+}
+RULE_CATEGORY: dict[str, str] = {  # rules whose kind is not their source's
+    "gate.overridden": "overrides",
+}
+
 
 RULES: dict[str, Rule] = {
     r.id: r

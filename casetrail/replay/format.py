@@ -35,7 +35,7 @@ from casetrail.core.dates import PartialDate
 from casetrail.core.policy import PERMISSION_ROLES, Permission
 from casetrail.core.referrals import nhs_number_errors, upn_errors
 from casetrail.core.roles import AgencyKind, Role
-from casetrail.core.safeguards import SOURCE_TEXT
+from casetrail.core.safeguards import CATEGORY_TEXT
 
 FORMAT_VERSION = 1
 
@@ -261,8 +261,10 @@ EVENT_TYPES: dict[str, EventType] = {t.name: t for t in [
 ]}
 
 EVENT_KEYS = ("on", "by", "do", "id", "note", "reported")
-TOP_KEYS = ("replay", "title", "source", "summary", "notes", "retention_rule_years", "cast", "subject",
-            "events", "what_if")
+TOP_KEYS = ("replay", "title", "source", "summary", "notes", "retention_rule_years", "findings", "cast",
+            "subject", "events", "what_if")
+FINDING_KEYS = ("id", "title", "source", "categories", "note")
+_FINDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 AGENCY_KEYS = ("name", "kind", "police_force", "specialisms")
 MEMBER_KEYS = ("name", "agency", "role", "roles", "job_title", "duty_owner", "panel_authority")
 SUBJECT_KEYS = ("given_names", "family_name", "other_names", "date_of_birth", "sex", "address", "postcode",
@@ -343,7 +345,7 @@ class EventSpec:
     lines: Mapping[str, int]
     label: str | None = None
     note: str = ""
-    reported: tuple[str, ...] = ()  # the review's failures (F1-F12) this event is part of
+    reported: tuple[str, ...] = ()  # the ids of the file's declared findings this event is part of
 
     @property
     def type(self) -> EventType:
@@ -351,6 +353,18 @@ class EventSpec:
 
     def line_of(self, name: str) -> int:
         return self.lines.get(name, self.line)
+
+
+@dataclass(frozen=True)
+class FindingSpec:
+    """A failure the file's source found, declared by the file; events name it in `reported`."""
+
+    id: str
+    title: str
+    source: str
+    line: int
+    categories: tuple[str, ...] = ()  # kinds of safeguard (CATEGORY_TEXT keys) that answer it
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -374,6 +388,7 @@ class Replay:
     what_if: tuple[Branch, ...] = ()
     source_document: str = ""
     retention_rule_years: int | None = None
+    findings: tuple[FindingSpec, ...] = ()
 
     @property
     def first_day(self) -> date:
@@ -447,6 +462,7 @@ class _Reader:
         self.agencies: dict[str, AgencySpec] = {}
         self.cast: dict[str, MemberSpec] = {}
         self.subject_birth: PartialDate | None = None
+        self.findings: dict[str, FindingSpec] = {}
 
     def fail(self, node: Node | int, message: str) -> _Skip:
         self.problems.append(Problem(node if isinstance(node, int) else _line(node), message))
@@ -563,6 +579,8 @@ class _Reader:
                                                 f"{FORMAT_VERSION}")
             except _Skip:
                 pass
+        if "findings" in top:
+            self.read_findings(top["findings"][1])
         if "cast" in top:
             self.read_cast(top["cast"][1])
         subject = self.read_subject(top["subject"][1]) if "subject" in top else None
@@ -598,7 +616,40 @@ class _Reader:
             return None
         return Replay(source=self.source, title=title, summary=summary, notes=notes, agencies=self.agencies,
                       cast=self.cast, subject=subject, events=events, what_if=branches,
-                      source_document=document, retention_rule_years=years)
+                      source_document=document, retention_rule_years=years,
+                      findings=tuple(self.findings.values()))
+
+    def read_findings(self, node: Node) -> None:
+        try:
+            items = self.sequence(node, "'findings'")
+        except _Skip:
+            return
+        for number, item in enumerate(items, start=1):
+            where = f"finding {number}"
+            try:
+                raw = self.mapping(item, where, FINDING_KEYS)
+                if "id" not in raw or "title" not in raw:
+                    raise self.fail(item, f"{where} needs an id and a title")
+                ident = self.scalar(raw["id"][1], f"{where}: id").strip()
+                if not _FINDING_ID.match(ident):
+                    raise self.fail(raw["id"][1], f"{where}: id '{ident}' must be a short name (letters, digits, "
+                                                  "'_', '.', '-')")
+                where = f"finding '{ident}'"
+                if ident in self.findings:
+                    raise self.fail(raw["id"][1], f"{where} is declared twice (first on line "
+                                                  f"{self.findings[ident].line})")
+                title = self.text(raw["title"][1], f"{where}: title", required=True)
+                source = self.text(raw["source"][1], f"{where}: source") if "source" in raw else ""
+                note = self.text(raw["note"][1], f"{where}: note") if "note" in raw else ""
+                categories = self.texts(raw["categories"][1], f"{where}: categories") if "categories" in raw else ()
+                for category in categories:
+                    if category not in CATEGORY_TEXT:
+                        self.fail(raw["categories"][1], f"{where}: '{category}' is not a kind of safeguard"
+                                                        f"{_suggest(category, CATEGORY_TEXT)}; known kinds: "
+                                                        f"{', '.join(CATEGORY_TEXT)}")
+                self.findings[ident] = FindingSpec(ident, title, source, _line(item), categories, note)
+            except _Skip:
+                continue
 
     def read_cast(self, node: Node) -> None:
         try:
@@ -872,11 +923,14 @@ class _Reader:
     def read_reported(self, raw: dict[str, tuple[Node, Node]], where: str) -> tuple[str, ...]:
         if "reported" not in raw:
             return ()
-        codes = self.texts(raw["reported"][1], f"{where}: reported")
-        for code in codes:
-            if code not in SOURCE_TEXT:
-                self.fail(raw["reported"][1], f"{where}: reported '{code}' is not one of the review's failures "
-                                              f"({', '.join(SOURCE_TEXT)})")
+        node = raw["reported"][1]
+        codes = self.texts(node, f"{where}: reported")
+        items = node.value if isinstance(node, SequenceNode) else [node]
+        for code, item in zip(codes, items, strict=False):
+            if code not in self.findings:
+                declared = f"declared: {', '.join(self.findings)}" if self.findings else "the file declares none"
+                self.fail(item, f"{where}: reported '{code}' is not a finding declared in 'findings'"
+                                f"{_suggest(code, self.findings)} ({declared})")
         return codes
 
     def value(self, spec: Field, node: Node, where: str, scope: _Scope) -> Any:

@@ -14,11 +14,10 @@ from datetime import date, timedelta
 from casetrail.core.codes import NFA_REASONS
 from casetrail.core.dates import add_months
 from casetrail.core.safeguard_policy import SafeguardPolicy
-from casetrail.core.safeguards import RULES, SOURCE_TEXT, CaseRecord, Finding, Severity, findings
+from casetrail.core.safeguards import CATEGORY_TEXT, RULES, CaseRecord, Finding, Severity, findings
 from casetrail.replay.engine import Block, CaseOutcome, Outcome, Search, Told
-from casetrail.replay.format import EVENT_TYPES, EventSpec, MemberSpec
+from casetrail.replay.format import EVENT_TYPES, EventSpec, FindingSpec, MemberSpec
 
-FAILURES = tuple(SOURCE_TEXT)  # F1 ... F12, then any others the rules answer
 GATEWAY_WORDS = {"no_further_action": "no further action", "signpost": "signposted to another service",
                  "police_led": "police-led case management", "refer_to_panel": "referred to the Channel panel"}
 
@@ -44,8 +43,12 @@ class Flag:
         return self.first.rule
 
     @property
-    def failure(self) -> str:
-        return RULES[self.rule].source
+    def category(self) -> str:
+        return _category(self.rule)
+
+
+def _category(rule: str) -> str:
+    return RULES[rule].category if rule in RULES else ""
 
 
 def flags(case: CaseOutcome, *, policy: SafeguardPolicy, through: date, told: Iterable[Told] = ()) -> list[Flag]:
@@ -114,8 +117,8 @@ class _Words:
         return f"{known.title} (`{rule}`)" if known else f"`{rule}`"
 
     @staticmethod
-    def failure(code: str) -> str:
-        return f"{code}: {SOURCE_TEXT[code].split(' (')[0]}" if code in SOURCE_TEXT else code
+    def category(key: str) -> str:
+        return CATEGORY_TEXT.get(key, key).split(":")[0]
 
     def event(self, event: EventSpec) -> str:
         """What the event did, in words (for the timeline and the blocks)."""
@@ -219,14 +222,27 @@ def render(outcome: Outcome, *, as_of: date | None = None) -> str:
         f"- **{len(told)}** messages were sent to **{len(people)}** people.", "",
     ]
 
-    out += ["## The review's failures and what Casetrail did", ""]
-    for code in FAILURES:
-        out += _failure_section(code, outcome, words, all_flags, blocks, day)
+    sections = [part for finding in replay.findings
+                for part in _finding_section(finding, outcome, words, all_flags, blocks, day)]
+    if sections:
+        out += ["## The findings and what Casetrail did", ""]
+        if replay.source_document:
+            out += [f"The findings are those this file declares, from {_cell(replay.source_document)}.", ""]
+        out += sections
+    covered = {kind for finding in replay.findings for kind in finding.categories}
+    sections = [part for key in CATEGORY_TEXT if key not in covered
+                for part in _category_section(key, outcome, words, all_flags, blocks, day)]
+    if sections:
+        out += ["## What Casetrail did, by kind of safeguard" if not covered
+                else "## What else Casetrail did, by kind of safeguard", ""] + sections
+    searched = [s for s in outcome.searches if s.event.on <= day]
+    if searched:
+        out += ["## What the searches found", "",
+                "Each search as the gateway would have run it on that day, with what Casetrail found then.", ""]
+        out += [_search_line(looked, words) for looked in searched] + [""] + _how_connected() + [""]
 
-    out += ["## Actions a safeguard would have blocked", ""]
-    if not blocks:
-        out += ["None.", ""]
-    else:
+    if blocks:
+        out += ["## Actions a safeguard would have blocked", ""]
         out += ["| Date | Action | By | What stood in the way | What happened |", "|---|---|---|---|---|"]
         for b in blocks:
             rules = "; ".join(words.rule(r) for r in dict.fromkeys(b.rules))
@@ -234,30 +250,27 @@ def render(outcome: Outcome, *, as_of: date | None = None) -> str:
                        f"| {_cell(rules)}: {_cell(b.message)} | {_cell(b.went_ahead)} |")
         out.append("")
 
-    out += [f"## Safeguard flags open on {_day(day)}", ""]
-    out += _flag_table([f for fl in all_flags.values() for f in fl if f.open], words) or ["None.", ""]
-    out += [f"## Overdue work on {_day(day)}", ""]
+    table = _flag_table([f for fl in all_flags.values() for f in fl if f.open], words)
+    if table:
+        out += [f"## Safeguard flags open on {_day(day)}", ""] + table
     if overdue:
+        out += [f"## Overdue work on {_day(day)}", ""]
         for f in overdue:
             escalated = f" (escalated to the panel chair on {_day(f.escalated_on)})" if f.escalated_on else ""
             out.append(f"- {_cell(f.latest.message)} Who must act: {f.latest.who}{escalated}.")
         out.append("")
-    else:
-        out += ["None.", ""]
-    out += ["## Flags raised earlier and since resolved", ""]
-    out += _flag_table([f for fl in all_flags.values() for f in fl if not f.open], words, closed=True) \
-        or ["None.", ""]
+    table = _flag_table([f for fl in all_flags.values() for f in fl if not f.open], words, closed=True)
+    if table:
+        out += ["## Flags raised earlier and since resolved", ""] + table
 
-    out += ["## Who was told, and when", ""]
     if told:
+        out += ["## Who was told, and when", ""]
         out += ["| Date | Who | About |", "|---|---|---|"]
         for t in told:
             about = ("the outcome of a decision on their referral" if t.kind == "referrer_outcome"
                      else ("escalated: " if t.kind == "escalation" else "") + words.rule(t.rule))
             out.append(f"| {_day(t.queued_on)} | {_cell(words.member(t.recipient))} | {_cell(about)} |")
         out.append("")
-    else:
-        out += ["Nobody.", ""]
 
     out += ["## What happened", ""]
     out += _timeline(outcome, words, day)
@@ -288,46 +301,74 @@ def _stage(stage: str) -> str:
 def _flag_table(items: list[Flag], words: _Words, *, closed: bool = False) -> list[str]:
     if not items:
         return []
-    head = "| Flag | From | What it says | First visible | " + ("Until | " if closed else "") + \
+    head = "| Flag | Kind | What it says | First visible | " + ("Until | " if closed else "") + \
         "Who must act | Who was told |"
     rows = [head, "|" + "---|" * (7 if closed else 6)]
     for f in items:
         until = f"{_day(f.last_visible)} | " if closed else ""
-        rows.append(f"| {_cell(words.rule(f.rule))} | {f.failure} | {_cell(f.latest.message)} | "
+        rows.append(f"| {_cell(words.rule(f.rule))} | {_cell(words.category(f.category))} | {_cell(f.latest.message)} | "
                     f"{_day(f.first_visible)} | {until}{_cell(f.latest.who)} | {_cell(words.told(f.told))} |")
     return [*rows, ""]
 
 
-def _failure_section(code: str, outcome: Outcome, words: _Words, all_flags: dict[int, list[Flag]],
+def _finding_section(finding: FindingSpec, outcome: Outcome, words: _Words, all_flags: dict[int, list[Flag]],
                      blocks: list[Block], day: date) -> list[str]:
-    replay = outcome.replay
-    events = [e for e in replay.events if code in e.reported and e.on <= day]
-    matched_flags = [f for fl in all_flags.values() for f in fl if f.failure == code]
-    matched_blocks = [b for b in blocks if any(RULES[r].source == code for r in b.rules if r in RULES)]
-    if not (events or matched_flags or matched_blocks) and code not in ("F11", "F12"):
+    """A finding the file declares: the events that were part of it, and what the safeguards of its
+    kinds blocked and flagged. Left out when nothing in the replay touches it."""
+    kinds = set(finding.categories)
+    events = [e for e in outcome.replay.events if finding.id in e.reported and e.on <= day]
+    branch_events = [e for b in _branches(outcome, day) if b.branch for e in b.branch.events
+                     if finding.id in e.reported]
+    out = [f"- *In the case:* {_event_line(event, words)}" for event in events]
+    out += _did(kinds, outcome, words, all_flags, blocks, day)
+    if branch_events:
+        out += _what_if_lines(kinds, outcome, words, day)
+    if "retention" in kinds:
+        out += _retention(outcome, day)
+    if not out:
         return []
-    out = [f"### {words.failure(code)}", ""]
-    for event in events:
-        who = f", {words.member(event.by)}" if event.by else ""
-        text = f"{words.event(event).rstrip('.')}. {event.note}" if event.note else words.event(event)
-        out.append(f"- *In the case:* {_day(event.on)}{who}: {_cell(text)}")
-    for b in matched_blocks:
-        rules = [r for r in dict.fromkeys(b.rules) if r in RULES and RULES[r].source == code]
-        out.append(f"- **Blocked** on {_day(b.event.on)}: {_cell(words.event(b.event))}, recorded by "
-                   f"{words.member(b.event.by)}, because of {', '.join(words.rule(r) for r in rules)}. "
-                   f"{b.went_ahead}")
-    for f in matched_flags:
+    if events and not any(line.startswith(("- **Blocked**", "- **Flagged**", "- *What if")) for line in out):
+        out.append(f"- Nothing was blocked or flagged for this by {_day(day)}.")
+    head = [f"### {finding.id}: {_cell(finding.title)}", ""]
+    if finding.source:
+        head += [f"Source: {_cell(finding.source)}.", ""]
+    if finding.note:
+        head += [_cell(finding.note), ""]
+    return [*head, *out, ""]
+
+
+def _category_section(key: str, outcome: Outcome, words: _Words, all_flags: dict[int, list[Flag]],
+                      blocks: list[Block], day: date) -> list[str]:
+    out = _did({key}, outcome, words, all_flags, blocks, day)
+    if key == "retention" and out:
+        out += _retention(outcome, day)
+    if not out:
+        return []
+    return [f"### {_cell(CATEGORY_TEXT[key])}", "", *out, ""]
+
+
+def _event_line(event: EventSpec, words: _Words) -> str:
+    who = f", {words.member(event.by)}" if event.by else ""
+    text = f"{words.event(event).rstrip('.')}. {event.note}" if event.note else words.event(event)
+    return f"{_day(event.on)}{who}: {_cell(text)}"
+
+
+def _did(kinds: set[str], outcome: Outcome, words: _Words, all_flags: dict[int, list[Flag]],
+         blocks: list[Block], day: date) -> list[str]:
+    """What the safeguards of these kinds blocked and flagged in the main timeline."""
+    out = []
+    for b in blocks:
+        rules = [r for r in dict.fromkeys(b.rules) if _category(r) in kinds]
+        if rules:
+            out.append(f"- **Blocked** on {_day(b.event.on)}: {_cell(words.event(b.event))}, recorded by "
+                       f"{words.member(b.event.by)}, because of {', '.join(words.rule(r) for r in rules)}. "
+                       f"{b.went_ahead}")
+    for f in (f for fl in all_flags.values() for f in fl if f.category in kinds):
         state = "still open" if f.open else f"until {_day(f.last_visible)}"
         escalated = f"; escalated to the panel chair on {_day(f.escalated_on)}" if f.escalated_on else ""
         out.append(f"- **Flagged** from {_day(f.first_visible)} ({state}{escalated}): {words.rule(f.rule)}. "
                    f"{_cell(f.latest.message)} Who was told: {words.told(f.told)}.")
-    if code == "F11":
-        out += _f11(outcome, words, day)
-    if code == "F12":
-        out += _f12(outcome, words, day)
-    if not (matched_flags or matched_blocks) and code not in ("F11", "F12"):
-        out.append(f"- Nothing was blocked or flagged for this by {_day(day)}.")
-    return [*out, ""]
+    return out
 
 
 def _branches(outcome: Outcome, day: date) -> list[Outcome]:
@@ -335,42 +376,48 @@ def _branches(outcome: Outcome, day: date) -> list[Outcome]:
     return [b for b in outcome.branches if b.branch is not None and b.branch.events[0].on <= day]
 
 
-def _f11(outcome: Outcome, words: _Words, day: date) -> list[str]:
-    out = ["- *The accounts disagree:* no further referral is recorded between closure and 2021, but one report "
-           "says he was referred twice. The replay keeps the single recorded referral."]
+def _what_if_lines(kinds: set[str], outcome: Outcome, words: _Words, day: date) -> list[str]:
+    out = []
     for branch in _branches(outcome, day):
         title = branch.branch.title if branch.branch else "what if"
         for case in branch.cases:
             for f in flags(case, policy=branch.policy, through=branch.until, told=branch.told):
-                if f.failure == "F11":
+                if f.category in kinds:
                     out.append(f"- *What if* ({title}): on case {case.reference} Casetrail shows {words.rule(f.rule)} "
                                f"from {_day(f.first_visible)}: {_cell(f.latest.message)} Who was told: "
                                f"{words.told(f.told)}; it is shown to {f.latest.who.lower()}.")
         for b in branch.blocks:
-            rules = [r for r in b.rules if r in RULES and RULES[r].source == "F11"]
+            rules = [r for r in b.rules if _category(r) in kinds]
             if rules:
                 out.append(f"- *What if:* {_day(b.event.on)}: {_cell(words.event(b.event))}, recorded by "
                            f"{words.member(b.event.by)}, would have been **blocked** by "
                            f"{', '.join(words.rule(r) for r in rules)}: {_cell(b.message)}")
-    for branch in _branches(outcome, day):
-        for looked in branch.searches:
-            found = "found the earlier record" if looked.found_earlier else "did not find the earlier record"
-            out.append(f"- *What if:* {_day(looked.event.on)}: {words.member(looked.event.by)} searched for "
-                       f"\u201c{looked.event.values['query']}\u201d and {found} ({_hits(looked)}).")
-    out.append("- *How Casetrail connects a second referral:* every referral's names and date of birth are "
-               "indexed with keys that tolerate misspellings, swapped name order and transliteration, so the "
-               "officer at the gateway who searches for the person finds the earlier record under a different "
-               "spelling. Confirming that it is the same person is a recorded decision; from then on the "
-               "earlier referrals are listed on the new case and flagged to whoever handles it.")
+        if "repeat referrals" in kinds:
+            out += [f"- *What if:* {_search_line(looked, words)[2:]}" for looked in branch.searches]
     return out
 
 
+def _search_line(looked: Search, words: _Words) -> str:
+    earlier = (f"it found the earlier referral{'s' if len(looked.found_earlier) > 1 else ''} of this person"
+               if looked.found_earlier else "it found no earlier referral of this person")
+    return (f"- **Search** on {_day(looked.event.on)} by {words.member(looked.event.by)} for "
+            f"\u201c{_cell(looked.event.values['query'])}\u201d: {_hits(looked)}; {earlier}.")
+
+
+def _how_connected() -> list[str]:
+    return ["*How Casetrail connects a later referral:* every referral's names and date of birth are "
+            "indexed with keys that tolerate misspellings, swapped name order and transliteration, so the "
+            "officer at the gateway who searches for the person finds the earlier record under a different "
+            "spelling. Confirming that it is the same person is a recorded decision; from then on the "
+            "earlier referrals are listed on the new case and flagged to whoever handles it."]
+
+
 def _hits(looked: Search) -> str:
-    return "; ".join(f"{person}, score {score:.2f}, referrals {', '.join(refs)}" for person, score, refs in looked.hits) \
-        or "no results"
+    return "; ".join(f"person {person}, score {score:.2f}, referrals {', '.join(refs) or 'none'}"
+                     for person, score, refs in looked.hits) or "no results"
 
 
-def _f12(outcome: Outcome, words: _Words, day: date) -> list[str]:
+def _retention(outcome: Outcome, day: date) -> list[str]:
     out = []
     years = outcome.replay.retention_rule_years
     for case in outcome.cases:
@@ -390,6 +437,7 @@ def _f12(outcome: Outcome, words: _Words, day: date) -> list[str]:
 def _timeline(outcome: Outcome, words: _Words, day: date) -> list[str]:
     rows = ["| Date | Who | What | Notes |", "|---|---|---|---|"]
     blocked = {id(b.event) for b in outcome.blocks}
+    searched = {id(s.event): s for s in outcome.searches}
     for performed in outcome.performed:
         event = performed.event
         if event.on > day:
@@ -399,10 +447,12 @@ def _timeline(outcome: Outcome, words: _Words, day: date) -> list[str]:
         notes = []
         if stated and (event.on - min(stated)).days > outcome.policy.late_record_days:
             notes.append(f"recorded {(event.on - min(stated)).days} days after it happened ({_day(min(stated))})")
+        if id(event) in searched:
+            notes.append(f"found: {_hits(searched[id(event)])}")
         if id(event) in blocked:
             notes.append("a safeguard refused this; it went ahead as in the old process")
         if event.reported:
-            notes.append("review: " + ", ".join(event.reported))
+            notes.append("findings: " + ", ".join(event.reported))
         if event.note and event.do != "note":
             notes.append(event.note)
         who = words.member(event.by) if event.by else ""
@@ -428,9 +478,7 @@ def _branch_section(branch: Outcome, words: _Words) -> list[str]:
         if case_flags:
             out += [f"Flags on case {case.reference} up to {_day(branch.until)}:", ""]
             out += _flag_table(case_flags, words, closed=True)
-    for looked in branch.searches:
-        out.append(f"- **Search** on {_day(looked.event.on)} by {words.member(looked.event.by)} for "
-                   f"\u201c{looked.event.values['query']}\u201d: {_hits(looked)}.")
+    out += [_search_line(looked, words) for looked in branch.searches]
     for b in branch.blocks:
         out.append(f"- **Blocked** on {_day(b.event.on)}: {_cell(words.event(b.event))} "
                    f"({'; '.join(words.rule(r) for r in b.rules)}): {_cell(b.message)}")

@@ -249,6 +249,14 @@ def test_every_rule_names_a_known_source() -> None:
         assert rule.source in s.SOURCE_TEXT
 
 
+def test_every_rule_has_a_kind_described_in_general_words() -> None:
+    for rule in s.RULES.values():
+        assert rule.category in s.CATEGORY_TEXT, rule.id
+    assert s.RULES["gate.overridden"].category == "overrides"  # not filed under one exit failure
+    for text in [*s.SOURCE_TEXT.values(), *s.CATEGORY_TEXT.values()]:
+        assert "2014" not in text and "2025 learning review" not in text
+
+
 # ---------------------------------------------------------------- the policy
 
 
