@@ -294,3 +294,92 @@ def test_each_kind_of_bad_input_fails_through_the_command_naming_the_line_and_le
     assert f"case.yaml, line {line}: " in str(caught.value)
     assert says in str(caught.value)
     assert _counts() == before
+
+
+# ---------------------------------------------------------------- the file's own findings
+
+WITH_FINDINGS = VALID.replace("title: A short case for testing\n", """\
+title: A short case for testing
+findings:
+  - id: X1
+    title: Exit before the sessions were delivered
+    source: A made-up review for testing
+    categories: [exit, sessions]
+  - {id: X2, title: Record lost to disposal, source: A made-up review for testing, categories: [retention]}
+""") + """\
+    reported: [X1]
+"""
+
+
+def test_a_file_declares_its_own_findings_and_events_refer_to_them() -> None:
+    replay = parse(WITH_FINDINGS, today=date(2026, 1, 1))
+    assert [(f.id, f.title, f.categories) for f in replay.findings] == [
+        ("X1", "Exit before the sessions were delivered", ("exit", "sessions")),
+        ("X2", "Record lost to disposal", ("retention",))]
+    assert replay.findings[0].line == _line_of(WITH_FINDINGS, "- id: X1")
+    assert replay.events[-1].reported == ("X1",)
+
+
+def test_a_finding_declared_twice_is_refused_naming_both_lines() -> None:
+    text = WITH_FINDINGS.replace("  - {id: X2,", "  - {id: X1,")
+    [found] = _refused(text).problems
+    assert found.line == _line_of(text, "  - {id: X1,")
+    assert found.message == f"finding 'X1' is declared twice (first on line {_line_of(text, '- id: X1')})"
+
+
+def test_an_event_referring_to_an_undeclared_finding_is_refused_naming_its_line() -> None:
+    text = WITH_FINDINGS.replace("reported: [X1]", "reported: [X1, X3]")
+    [found] = _refused(text).problems
+    assert found.line == _line_of(text, "reported: [X1, X3]")
+    assert "reported 'X3' is not a finding declared in 'findings'" in found.message
+    assert "(declared: X1, X2)" in found.message
+
+
+def test_a_finding_of_an_unknown_kind_is_refused_naming_its_line() -> None:
+    text = WITH_FINDINGS.replace("categories: [exit, sessions]", "categories: [exitt, sessions]")
+    [found] = _refused(text).problems
+    assert found.line == _line_of(text, "categories: [exitt")
+    assert "'exitt' is not a kind of safeguard (did you mean 'exit'?)" in found.message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("change", "at", "says"), [
+    (("  - {id: X2,", "  - {id: X1,"), "  - {id: X1,", "finding 'X1' is declared twice"),
+    (("reported: [X1]", "reported: [X1, X9]"), "reported: [X1, X9]",
+     "reported 'X9' is not a finding declared in 'findings'"),
+])
+def test_bad_findings_fail_through_the_command_naming_the_line_and_leaving_no_rows(
+        tmp_path: Path, change: tuple[str, str], at: str, says: str) -> None:
+    path = tmp_path / "case.yaml"
+    text = WITH_FINDINGS.replace(*change)
+    path.write_text(text)
+    line = text[:text.index(at)].count("\n") + 1
+    before = _counts()
+    with pytest.raises(CommandError) as caught:
+        call_command("replay", str(path), "--current-database", verbosity=0)
+    assert f"case.yaml, line {line}: " in str(caught.value)
+    assert says in str(caught.value)
+    assert caught.value.returncode == 2
+    assert _counts() == before
+
+
+@pytest.mark.django_db
+def test_the_report_shows_only_the_file_s_own_findings_and_no_empty_section() -> None:
+    from casetrail.replay.report import render
+
+    report = render(run(parse(WITH_FINDINGS)))
+    assert "### X1: Exit before the sessions were delivered" in report
+    assert "Commissioned sessions not accounted for" in report  # the exit gate, under X1
+    assert "### X2" not in report  # nothing in the replay touched it
+    assert "### Referrer" in report  # a kind no declared finding covers, shown by itself
+    assert "### F" not in report and "Premature exit" not in report
+    _assert_no_empty_section(report)
+
+
+def _assert_no_empty_section(report: str) -> None:
+    lines = [line for line in report.splitlines() if line.strip()]
+    for here, after in zip(lines, [*lines[1:], ""], strict=True):
+        if here.startswith("#"):
+            level = len(here) - len(here.lstrip("#"))
+            assert not (after.startswith("#") and len(after) - len(after.lstrip("#")) <= level) and after, here
+            assert after not in ("None.", "Nobody."), here
