@@ -69,6 +69,7 @@ CATEGORY_TEXT: dict[str, str] = {
     "records": "Records: made late, or required records missing",
     "rationale": "Rationale: decisions without an explicit reason",
     "ownership": "Ownership: work without an active owner, hand-overs unanswered",
+    "gateway": "Gateway: closing a referral on too little",
     "repeat referrals": "Repeat referrals: earlier referrals of the same person",
     "retention": "Retention: records held from disposal",
 }
@@ -79,6 +80,7 @@ SOURCE_CATEGORY: dict[str, str] = {
 }
 RULE_CATEGORY: dict[str, str] = {  # rules whose kind is not their source's
     "gate.overridden": "overrides",
+    "gateway.no_ideology_alone": "gateway",
 }
 
 

@@ -14,6 +14,8 @@ from django.core.management.base import CommandError
 from casetrail.replay.engine import DatabaseNotEmpty, run
 from casetrail.replay.format import ReplayError, parse
 
+from .reports import assert_no_empty_section
+
 VALID = """\
 replay: 1
 title: A short case for testing
@@ -373,13 +375,5 @@ def test_the_report_shows_only_the_file_s_own_findings_and_no_empty_section() ->
     assert "### X2" not in report  # nothing in the replay touched it
     assert "### Referrer" in report  # a kind no declared finding covers, shown by itself
     assert "### F" not in report and "Premature exit" not in report
-    _assert_no_empty_section(report)
+    assert_no_empty_section(report)
 
-
-def _assert_no_empty_section(report: str) -> None:
-    lines = [line for line in report.splitlines() if line.strip()]
-    for here, after in zip(lines, [*lines[1:], ""], strict=True):
-        if here.startswith("#"):
-            level = len(here) - len(here.lstrip("#"))
-            assert not (after.startswith("#") and len(after) - len(after.lstrip("#")) <= level) and after, here
-            assert after not in ("None.", "Nobody."), here
