@@ -179,6 +179,8 @@ class Permission(StrEnum):
     RETENTION_REVIEW = "retention_review"
     # Subject access requests and rectification; see docs/subject-access.md for the choice of roles.
     DATA_SUBJECT_RIGHTS = "data_subject_rights"
+    # Upload a replay file and read its report (casetrail/replay): run in a throwaway database.
+    RUN_REPLAY = "run_replay"
 
 
 PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
@@ -225,6 +227,7 @@ PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
     # local authority's record of a case once it reached the panel. Each reviews their own.
     Permission.RETENTION_REVIEW: frozenset({Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR}),
     Permission.DATA_SUBJECT_RIGHTS: frozenset({Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR}),
+    Permission.RUN_REPLAY: frozenset({Role.OVERSIGHT}),
     Permission.SEARCH: frozenset(
         {
             Role.POLICE_OFFICER,

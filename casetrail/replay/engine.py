@@ -143,12 +143,14 @@ class Outcome:
 
 
 def run(replay: Replay, *, until: date | None = None, progress: bool = False, what_if: bool = True,
-        password: str | None = None) -> Outcome:
+        password: str | None = None, on_progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Run the replay into the current database (which must hold no cases), in one transaction.
 
     The transaction commits when the run succeeds; a ReplayError rolls everything back.
+    `on_progress(days_done, days_total)` is called after each day replayed.
     """
-    return Runner(replay, until=until, progress=progress, what_if=what_if, password=password).run()
+    return Runner(replay, until=until, progress=progress, what_if=what_if, password=password,
+                  on_progress=on_progress).run()
 
 
 class _ReplayBackend:
@@ -162,8 +164,10 @@ class _ReplayBackend:
 
 class Runner:
     def __init__(self, replay: Replay, *, until: date | None, progress: bool, what_if: bool,
-                 password: str | None):
+                 password: str | None, on_progress: Callable[[int, int], None] | None = None):
         self.replay = replay
+        self.on_progress = on_progress
+        self.total = 0
         last = max([replay.last_day, *(b.events[-1].on for b in replay.what_if if b.events)])
         # Caught up to the report's date, never past today: the clock cannot be set to the future.
         self.until = min(max(until or replay.last_day, replay.last_day), date.today())
@@ -193,6 +197,7 @@ class Runner:
         total = (self.until - self.replay.first_day).days + 1 + sum(
             (b.events[-1].on - b.events[0].on).days + 1 for b in self.replay.what_if if b.events and self.what_if)
         # On a terminal only (disable=None); the command prints its summary when the bar is gone.
+        self.total = total
         self.bar = tqdm(total=total, desc="Replaying", unit="day", leave=False,
                         disable=None if self.progress else True)
         try:
@@ -299,6 +304,8 @@ class Runner:
             self.days += 1
             if self.bar is not None:
                 self.bar.update(1)
+            if self.on_progress is not None:
+                self.on_progress(self.days, self.total)
             day += timedelta(days=1)
 
     # ------------------------------------------------------------ reading the outcome

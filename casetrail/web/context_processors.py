@@ -37,6 +37,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append(("Safeguard policy", reverse("web:safeguard-policy")))
     if may(actor, Permission.RETENTION_REVIEW):
         items.append(("Retention reviews", reverse("web:retention-queue")))
+    if may(actor, Permission.RUN_REPLAY):
+        items.append(("Replays", reverse("web:replay-upload")))
     path = request.path
     nav_items = [
         {"label": label, "url": url, "active": path == url or (url != "/" and path.startswith(url))}

@@ -24,6 +24,7 @@ urlpatterns = [
     path("my-referrals", views.my_referrals, name="my-referrals"),
     path("referrals/new/", include("casetrail.web.referral_urls")),
     path("retention/", include("casetrail.retention.urls")),  # review queue and disposal
+    path("replays/", include("casetrail.replay.urls")),  # upload a replay file, read its report
     path("cases/", views.case_list, name="case-list"),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
     path("cases/<int:case_id>/assessment/", include("casetrail.web.assessment_urls")),

@@ -153,6 +153,10 @@ PAGES: list[Entry] = [
     page("retention/", RIGHTS),
     page("retention/cases/<int:case_id>", RIGHTS, NOBODY, post=True),
     page("retention/cases/<int:case_id>/dispose", RIGHTS, NOBODY, post=True),
+    # Replays (casetrail/replay): upload a file, watch its run, read its report; oversight only.
+    page("replays/", OVERSIGHT, post=True),
+    page("replays/<int:run_id>", OVERSIGHT),
+    page("replays/<int:run_id>/report.pdf", OVERSIGHT),
     # Data-subject rights (casetrail/rights): whoever may act on every case of the person.
     page("subject-access-requests/", RIGHTS),
     page("subject-access-requests/<str:reference>", RIGHTS, NOBODY, post=True),

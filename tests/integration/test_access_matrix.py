@@ -89,6 +89,8 @@ def fill(route: str, entry: Entry, side: Side, matrix: MatrixWorld) -> str:
     ids["pair_id"] = matrix.duplicate.pk
     ids["organisation_id"] = matrix.world.provider_org.pk
     ids["break_glass_id"] = matrix.break_glass.pk
+    if "run_id" in route:
+        ids["run_id"] = _replay_run(matrix).pk
 
     def value(name: str) -> str:
         if name == "reference":
@@ -99,6 +101,17 @@ def fill(route: str, entry: Entry, side: Side, matrix: MatrixWorld) -> str:
 
     route = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: value(m.group(1)), route)
     return re.sub(r"\{(\w+)\}", lambda m: value(m.group(1)), route)
+
+
+def _replay_run(matrix: MatrixWorld) -> Any:
+    """A finished replay run (its report made elsewhere), for the replay pages' lines."""
+    from django.utils import timezone
+
+    from casetrail.replay.models import ReplayRun
+
+    return ReplayRun.objects.filter(file_name="matrix.yaml").first() or ReplayRun.objects.create(
+        uploaded_by=matrix.user("oversight"), uploaded_at=timezone.now(), file_name="matrix.yaml", source="",
+        status=ReplayRun.Status.DONE, report_html="<h1>A replay</h1>", report_pdf=b"%PDF-1.4\n")
 
 
 class Caller:

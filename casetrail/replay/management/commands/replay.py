@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ class Command(BaseCommand):
                            help="Run in the configured database, in one transaction; refused if it holds any case")
         parser.add_argument("--no-what-if", action="store_true", help="Leave out the file's what_if branches")
         parser.add_argument("--migrate", action="store_true", help=argparse_hidden())
+        # Days replayed so far and in all, written as "DONE TOTAL" (for the replay pages' worker).
+        parser.add_argument("--progress-file", help=argparse_hidden())
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
@@ -85,6 +88,8 @@ class Command(BaseCommand):
                 command.append(f"--report={options['report']}")
             if options["no_what_if"]:
                 command.append("--no-what-if")
+            if options["progress_file"]:
+                command.append(f"--progress-file={options['progress_file']}")
             env = {**os.environ, "CASETRAIL_DATABASE_URL": f"sqlite:///{database}",
                    "CASETRAIL_UPLOAD_DIR": str(Path(scratch) / "uploads"),
                    "CASETRAIL_NOTIFICATIONS_BACKEND": "email", "CASETRAIL_KEPT_DATABASE": str(database) if keep else ""}
@@ -106,7 +111,8 @@ class Command(BaseCommand):
         if options["migrate"]:
             call_command("migrate", verbosity=0, interactive=False)
         try:
-            outcome = run(replay, until=as_of, progress=verbosity > 0, what_if=not options["no_what_if"])
+            outcome = run(replay, until=as_of, progress=verbosity > 0, what_if=not options["no_what_if"],
+                          on_progress=_progress_writer(options["progress_file"]))
         except ReplayError as problem:
             raise CommandError(problem.text(), returncode=BAD_INPUT) from None
         except DatabaseNotEmpty as problem:
@@ -141,6 +147,25 @@ class Command(BaseCommand):
         elif not options["migrate"]:
             lines.append("The replay was written to the configured database.")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)) if options["report"] else "\n".join(lines))
+
+
+def _progress_writer(path: str | None) -> Any:
+    """A callback writing "DONE TOTAL" to `path` (replaced whole, at most a few times a second)."""
+    if not path:
+        return None
+    target = Path(path)
+    last = [0.0]
+
+    def write(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < 0.25:
+            return
+        last[0] = now
+        partial = target.with_suffix(".partial")
+        partial.write_text(f"{done} {total}", encoding="utf-8")
+        partial.replace(target)
+
+    return write
 
 
 def argparse_hidden() -> str:
