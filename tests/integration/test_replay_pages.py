@@ -122,3 +122,23 @@ def test_report_html_escapes_raw_html_from_the_file() -> None:
     html = report_html("# Title\n\n<script>alert(1)</script> [x](javascript:alert(1))\n")
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'href="javascript' not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_the_services_stop_part_way_shows_why_naming_the_uploaded_file_and_its_line(
+        world: Any, settings: Any) -> None:
+    from tests.scenarios.test_replay_bad_input import VALID
+
+    settings.TASKS = IMMEDIATE
+    before = _live_counts()
+    text = VALID.replace("    do: consent\n    giver: parent_carer", "    do: consent\n    giver: person")
+    client = _client(world, "oversight")
+    assert _upload(client, "minor.yaml", text).status_code == 302  # the file itself is well formed
+    run = ReplayRun.objects.get()
+    assert run.status == ReplayRun.Status.REFUSED
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "giver: person" in row)
+    assert f"minor.yaml, line {line}" in run.problems and "/tmp" not in run.problems
+    page = client.get(f"/replays/{run.pk}").content.decode()
+    assert "The replay was stopped" in page and f"minor.yaml, line {line}" in page
+    assert client.get(f"/replays/{run.pk}/report.pdf").status_code == 404
+    assert _live_counts() == before
