@@ -472,8 +472,15 @@ class Runner:
         found = {case.pk for hit in hits for case in hit.cases}
         current = self.case.pk if self.case else None
         earlier = tuple(label for label, case in self.cases.items() if case.pk in found and case.pk != current)
+        labels = {case.pk: label for label, case in self.cases.items()}
+
+        def named(case: Case) -> str:  # the referral, with the file's id for it when it has one
+            label = labels.get(case.pk, "")
+            return f"{case.referral.reference} ({label})" if label and not label.startswith("_") else \
+                case.referral.reference
+
         outcome.searches.append(Search(
-            event, tuple((hit.person.reference, round(hit.score, 2), tuple(c.referral.reference for c in hit.cases))
+            event, tuple((hit.person.reference, round(hit.score, 2), tuple(named(c) for c in hit.cases))
                          for hit in hits), earlier))
 
     def do_person_link(self, event: EventSpec, outcome: Outcome) -> None:

@@ -75,6 +75,7 @@ def test_each_officer_s_search_reports_what_it_found_on_that_day(replay_repeat_r
     report = render(outcome)
     assert "## What the searches found" in report
     first_ref = searches[0].hits[1][2][0]
+    assert first_ref.endswith(" (first_referral)")  # named as the file names it
     assert (f"for \u201cCallum Ashbrige\u201d: person {searches[0].hits[0][0]}, score 1.00" in report)
     assert f"referrals {first_ref}; it found the earlier referral of this person." in report
 
