@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from casetrail.replay.report import render
+import pytest
+
+from casetrail.replay.report import Flag, render
 
 from .conftest import Replayed
 from .reports import all_flags, assert_no_empty_section, assert_none_of_the_2014_case, told
 
+# Each test reads the session's replay; the marker makes sure the test database is set up for it.
+pytestmark = pytest.mark.django_db
 
-def _only(replayed: Replayed, rule: str):  # type: ignore[no-untyped-def]
+
+def _only(replayed: Replayed, rule: str) -> Flag:
     [flag] = [f for f in all_flags(replayed.outcome) if f.rule == rule]
     return flag
 

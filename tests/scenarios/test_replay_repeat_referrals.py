@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from casetrail.core.safeguards import RULES
 from casetrail.replay.report import render
 
 from .conftest import Replayed
 from .reports import all_flags, assert_no_empty_section, assert_none_of_the_2014_case, told
+
+# Each test reads the session's replay; the marker makes sure the test database is set up for it.
+pytestmark = pytest.mark.django_db
 
 GATEWAY_DAYS = [date(2020, 1, 6), date(2021, 3, 1), date(2021, 5, 4)]
 OFFICER_OF = {date(2020, 1, 6): "officer", date(2021, 3, 1): "officer2", date(2021, 5, 4): "officer"}
