@@ -39,13 +39,14 @@ def test_oversight_uploads_a_replay_and_reads_its_report(sign_in: SignIn, tmp_pa
     page.get_by_label("Upload a replay file").set_input_files(str(bad))
     page.get_by_role("button", name="Check and run").click()
     expect(page.get_by_role("status")).to_contain_text("Waiting for the task worker")
+    expect_accessible(page)
 
-    call_command("run_worker", "--batch")  # the task worker takes the run
-    page.reload()
+    call_command("run_worker", "--batch")  # the task worker takes the run; the page sees it finish
     report = page.locator("#replay-report")
     expect(report.get_by_role("heading", name="Mentoring that petered out while nobody owned it")).to_be_visible()
     expect(report.get_by_role("heading", name="M1: Mentoring allowed to peter out")).to_be_visible()
     expect(report).to_contain_text("Commissioned session overdue")
+    expect_accessible(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the report as a PDF").click()
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")

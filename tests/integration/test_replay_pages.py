@@ -95,7 +95,7 @@ def test_oversight_uploads_a_replay_and_reads_its_report_as_html_and_pdf(world: 
     page = client.get(f"/replays/{run.pk}").content.decode()
     assert "<h3>S1: Three referrals, each closed at the gateway within weeks; none reached a panel</h3>" in page
     assert "<h2>What the searches found</h2>" in page
-    assert "http-equiv=\"refresh\"" not in page
+    assert "replay-check" not in page  # finished: nothing left to poll
     pdf = client.get(f"/replays/{run.pk}/report.pdf")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert _live_counts() == before  # the replayed cases lived only in the throwaway database
@@ -111,7 +111,7 @@ def test_a_run_in_progress_shows_the_days_done_and_refreshes(world: Any) -> None
                                    steps_done=120, steps_total=480)
     page = _client(world, "oversight").get(f"/replays/{run.pk}").content.decode()
     assert "120 of 480 days replayed (25%)" in page
-    assert 'http-equiv="refresh"' in page
+    assert 'id="replay-check"' in page and "getElementById(\"replay-progress\")" in page  # updates itself
     assert _client(world, "oversight").get(f"/replays/{run.pk}/report.pdf").status_code == 404
 
 
