@@ -334,3 +334,26 @@ class BreakGlassGrant(models.Model):
     class Meta:
         ordering = ["-granted_at"]
         indexes = [models.Index(fields=["user", "expires_at"])]
+
+
+class PossibleMatch(AppendOnlyModel):
+    """An earlier person a referral's identity matched at or above the policy's threshold, kept as
+    it was found: the probability, model and evidence shown that day are never rewritten.
+
+    Whether it is resolved is not stored here: it follows from the case's link, unlink and
+    match-rejected decisions, so undoing a link opens it again (DESIGN.md principle 11).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="possible_matches")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    # The earlier referral whose recorded identity scored best.
+    matched_referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="+")
+    probability = models.FloatField()
+    match_weight = models.FloatField()
+    model_version = models.CharField(max_length=64)
+    evidence = models.JSONField(default=list)  # [{field, level, agrees, weight}, ...]
+    found_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["found_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "person"], name="possible_match_once_per_person")]

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from casetrail import clock
 from casetrail.accounts.models import User
+from casetrail.cases.earlier_records import match_records, person_and_merged
 from casetrail.cases.models import Assessment, Case, Review, Tasking, WorkStatus
 from casetrail.core import frameworks
 from casetrail.core import safeguards as core
@@ -143,10 +144,11 @@ def case_record(case: Case) -> core.CaseRecord:
     ) or (core.StateRec(_day(case.opened_at), case.stage, case.owner_user_id, case.owner_agency_id),)
     completion = _completion_days(case)
     referral = case.referral
-    earlier = tuple(
-        _day(r.submitted_at)
-        for r in type(referral).objects.filter(person_id=case.person_id, submitted_at__lt=referral.submitted_at)
+    earlier = list(
+        type(referral).objects.filter(person_id__in=person_and_merged(case.person),
+                                      submitted_at__lt=referral.submitted_at).values_list("pk", "submitted_at")
     )
+    duty_owner = case.owner_agency.duty_owner_id
     return core.CaseRecord(
         case_id=case.pk,
         referred_on=_day(referral.submitted_at),
@@ -183,8 +185,11 @@ def case_record(case: Case) -> core.CaseRecord:
                           tuple((str(k), str(v)) for k, v in e.data.items()))
             for e in events if e.kind != "case.state"
         ),
-        earlier_referrals=earlier,
+        earlier_referrals=tuple(_day(at) for _, at in earlier),
+        earlier_referral_ids=tuple(pk for pk, _ in earlier),
         history_known_on=_linked_on(events),
+        possible_matches=match_records(case),
+        duty_owner_id=duty_owner,
         holds=tuple(core.HoldRec(h.get_reason_kind_display() + ": " + h.reason, h.placed_on, h.lifted_on)
                     for h in case.holds.all()),
         owner_active=case.owner_user.is_active,

@@ -7,9 +7,10 @@ writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
 
@@ -17,7 +18,8 @@ from casetrail import clock
 from casetrail.accounts.models import Agency, User
 from casetrail.audit.services import access_log, event_record
 from casetrail.cases import safeguards
-from casetrail.cases.access import require
+from casetrail.cases.access import allowed, require
+from casetrail.cases.earlier_records import possible_matches_find
 from casetrail.cases.models import (
     AgendaItem,
     Assessment,
@@ -62,6 +64,9 @@ from casetrail.core.schedules import information_request_due, post_exit_review_d
 from casetrail.people.models import Person
 from casetrail.people.services import person_index
 from casetrail.web.logging import channel_var
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 GATEWAY_OUTCOMES = {
     "no_further_action": Action.GATEWAY_NO_FURTHER_ACTION,
@@ -136,17 +141,23 @@ def _move(case: Case, action: Action, facts: CaseFacts, gates: Sequence[Unmet] =
     In a replay of the old process (and only there) a refused move is recorded as overridden
     and goes ahead, so that every later failure can still be checked.
     """
-    refused = [*unmet_conditions(action, facts), *gates]
-    if refused:
-        if not safeguards.is_historic() or any(u.code == "stage.not_allowed" for u in refused):
-            raise TransitionNotAllowed(action.value, refused)
-        event_record(kind="gate.overridden", subject=case, case=case,
-                     summary=f"'{action.value.replace('_', ' ').capitalize()}' went ahead as in the old process.",
-                     data={"action": action.value, "rules": [u.code for u in refused],
-                           "unmet": " ".join(u.message for u in refused),
-                           "unmet_list": [{"code": u.code, "message": u.message, "who": u.who} for u in refused]})
+    _gate(case, action.value, [*unmet_conditions(action, facts), *gates])
     case.stage = TRANSITIONS[action].target.value
     _save(case, stage=case.stage, **fields)
+
+
+def _gate(case: Case, action: str, refused: Sequence[Unmet]) -> None:
+    """Refuse `action` for every unmet condition; in a replay of the old process record it as
+    overridden instead and let it go ahead."""
+    if not refused:
+        return
+    if not safeguards.is_historic() or any(u.code == "stage.not_allowed" for u in refused):
+        raise TransitionNotAllowed(action, list(refused))
+    event_record(kind="gate.overridden", subject=case, case=case,
+                 summary=f"'{action.replace('_', ' ').capitalize()}' went ahead as in the old process.",
+                 data={"action": action, "rules": [u.code for u in refused],
+                       "unmet": " ".join(u.message for u in refused),
+                       "unmet_list": [{"code": u.code, "message": u.message, "who": u.who} for u in refused]})
 
 
 STATE_FIELDS = {"stage", "owner_user", "owner_user_id", "owner_agency", "owner_agency_id"}
@@ -185,12 +196,33 @@ def _duty_owner(agency: Agency) -> User:
 # ---------------------------------------------------------------- gateway
 
 
+def looks_again_for_earlier_records(permission: Permission) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Before the decision, look again for possible earlier records of the person, in their own
+    transaction, so what a newer index or model finds is kept even when the decision is then
+    refused because of it (principle 11: nothing waits for a job to have run)."""
+
+    def wrap(service: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(service)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            user, case = kwargs["user"], kwargs["case"]
+            assert isinstance(user, User) and isinstance(case, Case)
+            if allowed(user, permission, case):  # a refused caller is told so by the service itself
+                possible_matches_find(case=Case.objects.select_related("referral", "person").get(pk=case.pk))
+            return service(*args, **kwargs)
+
+        return run
+
+    return wrap
+
+
+@looks_again_for_earlier_records(Permission.GATEWAY_DECIDE)
 @transaction.atomic
 def gateway_decide(*, user: User, case: Case, expected_version: int | None, deconfliction_done: bool,
                    database_checks_done: bool, referrer_contacted_on: date | None,
                    referrer_contact_summary: str, outcome: str, signposted_to: str, rationale: str,
                    decided_on: date | None, nfa_reasons: Sequence[str] = (),
                    referrer_contact_method: str = "phone") -> Decision:
+    """The gateway outcome; refused while any possible earlier record of the person is unresolved."""
     case, role = _begin(user, Permission.GATEWAY_DECIDE, case, expected_version)
     action = GATEWAY_OUTCOMES.get(outcome)
     reasons = list(dict.fromkeys(nfa_reasons))
@@ -216,11 +248,11 @@ def gateway_decide(*, user: User, case: Case, expected_version: int | None, deco
     )
     assert action is not None and decided_on is not None
     facts = _facts(case, gateway_checks_complete=deconfliction_done and database_checks_done)
-    gates: list[Unmet] = []
+    record = safeguards.case_record(case)
+    gates = rules.unresolved_match_gate(record)
     if action is Action.GATEWAY_NO_FURTHER_ACTION:
-        gates = rules.gateway_close_gate(safeguards.case_record(case), on=decided_on,
-                                         policy=safeguards.current_policy(), reasons=reasons,
-                                         second_reviewer_id=_second_reviewer(case, user))
+        gates += rules.gateway_close_gate(record, on=decided_on, policy=safeguards.current_policy(),
+                                          reasons=reasons, second_reviewer_id=_second_reviewer(case, user))
     details = {
         "deconfliction_done": deconfliction_done,
         "database_checks_done": database_checks_done,
@@ -299,9 +331,12 @@ def signposting_reply(*, user: User, case: Case, expected_version: int | None, a
     return decision
 
 
+@looks_again_for_earlier_records(Permission.POLICE_LED_DECIDE)
 @transaction.atomic
 def police_led_decide(*, user: User, case: Case, expected_version: int | None, outcome: str, rationale: str,
                       decided_on: date | None) -> Decision:
+    """Refer a police-led case to the panel or close it; closing is refused while any possible
+    earlier record of the person is unresolved."""
     case, role = _begin(user, Permission.POLICE_LED_DECIDE, case, expected_version)
     actions = {"refer_to_panel": Action.POLICE_LED_REFER_TO_PANEL, "close": Action.POLICE_LED_CLOSE}
     _errors(outcome=[] if outcome in actions else ["Select what happens to the case"],
@@ -312,7 +347,8 @@ def police_led_decide(*, user: User, case: Case, expected_version: int | None, o
                                   "owner_user": _duty_owner(case.local_authority)}
     else:
         fields = {"closed_on": decided_on, "outcome": "police_led"}
-    _move(case, actions[outcome], _facts(case), **fields)
+    gates = rules.unresolved_match_gate(safeguards.case_record(case)) if outcome == "close" else []
+    _move(case, actions[outcome], _facts(case), gates, **fields)
     decision = _decide(case, type=DecisionType.POLICE_LED, outcome=outcome, rationale=rationale, user=user,
                        role=role, on=decided_on)
     _event(case, "police_led.decided", decision, user, role, decided_on, f"Police-led outcome: {outcome}")
@@ -903,6 +939,7 @@ def person_link_undo(*, user: User, case: Case, rationale: str) -> Decision:
     from casetrail.people.services import person_reindex
 
     case, role = _begin(user, Permission.LINK_PERSON, case, None)
+    before = safeguards.case_record(case)
     link = case.decisions.filter(type=DecisionType.PERSON_LINK).order_by("-recorded_at", "-pk").first()
     undone = link is not None and case.decisions.filter(type=DecisionType.PERSON_UNLINK,
                                                         supersedes=link).exists()
@@ -930,16 +967,28 @@ def person_link_undo(*, user: User, case: Case, rationale: str) -> Decision:
     _event(case, "person.unlinked", decision, user, role, None,
            f"Link of referral {referral.reference} to person {linked.reference} undone",
            from_person=linked.pk, to_person=original.pk)
+    _repeat_count_kept(case, before, user, "person_link_undo")
     return decision
+
+
+def _repeat_count_kept(case: Case, before: rules.CaseRecord, user: User, action: str) -> None:
+    """Refuse (rolling back) a change that takes the referral below the repeat-referral threshold
+    unless a second officer has reviewed it, exactly as closing it would need."""
+    _gate(case, action, rules.unlink_gate(before, safeguards.case_record(case), on=clock.today(),
+                                          policy=safeguards.current_policy(),
+                                          second_reviewer_id=_second_reviewer(case, user)))
 
 
 @transaction.atomic
 def match_reject(*, user: User, case: Case, person: Person | None, rationale: str) -> Decision:
     """Record that a suggested earlier person is not the person referred, with the reason."""
     case, role = _begin(user, Permission.LINK_PERSON, case, None)
+    before = safeguards.case_record(case)
     _errors(
         person=["Select the suggested person"] if person is None else
-        (["This case is linked to that person; undo the link instead"] if person.pk == case.person_id else []),
+        (["This case is linked to that person; undo the link instead"] if person.pk == case.person_id else
+         (["That person has already been judged not the same person"]
+          if case.decisions.filter(type=DecisionType.MATCH_REJECTED, details__person=person.pk).exists() else [])),
         rationale=rationale_errors(rationale),
     )
     assert person is not None
@@ -949,6 +998,7 @@ def match_reject(*, user: User, case: Case, person: Person | None, rationale: st
     _save(case)
     _event(case, "person.match_rejected", decision, user, role, None,
            f"Suggested person {person.reference} judged not the same person", person=person.pk)
+    _repeat_count_kept(case, before, user, "match_reject")
     return decision
 
 

@@ -67,6 +67,9 @@ RULES: dict[str, Rule] = {
              blocks=True),
         Rule("gateway.no_ideology_alone", "'No ideology' given as the only reason to close", "F11",
              blocks=True),
+        Rule("gateway.unresolved_match", "Possible earlier record not resolved", "F11", blocks=True),
+        Rule("person.unlink_needs_second_review", "Repeat referral unlinked without a second review", "F11",
+             blocks=True),
         Rule("assessment.superseded_framework", "Assessment on a superseded framework", "F1"),
         Rule("assessment.outdated", "Assessment out of date", "F1"),
         Rule("plan.presenting_only", "Support addresses only presenting behaviour", "F2"),
@@ -82,6 +85,7 @@ RULES: dict[str, Rule] = {
         Rule("ownership.no_active_owner", "Work without an active owner", "F10"),
         Rule("handover.unanswered", "Hand-over not answered", "F10"),
         Rule("referral.repeat", "Earlier referrals of this person", "F11"),
+        Rule("referral.unresolved_match", "Possible earlier record waiting to be resolved", "F11"),
         Rule("retention.hold", "Held from disposal", "F12"),
     ]
 }
@@ -267,6 +271,35 @@ class HoldRec:
 
 
 @dataclass(frozen=True)
+class PossibleMatchRec:
+    """An earlier person the referral's identity matched strongly (at intake or later), as found.
+
+    `changes` are the resolutions recorded since, oldest first: (day recorded, status), the
+    status one of "linked" (same person), "rejected" (not the same person) or "open" (a link
+    undone). `referrals` are that person's referrals made before this one, (id, day).
+    """
+
+    id: int
+    person: str  # the person's reference, for messages
+    probability: float
+    found_on: date
+    referrals: tuple[tuple[int, date], ...] = ()
+    changes: tuple[tuple[date, str], ...] = ()
+
+    @property
+    def status(self) -> str:
+        return self.changes[-1][1] if self.changes else "open"
+
+    @property
+    def resolved(self) -> bool:
+        return self.status != "open"
+
+    @property
+    def percent(self) -> str:
+        return f"{self.probability * 100:.0f}%" if self.probability < 0.995 else "over 99%"
+
+
+@dataclass(frozen=True)
 class CaseRecord:
     """Everything the safeguards read about one case. Built by the persistence layer."""
 
@@ -287,10 +320,16 @@ class CaseRecord:
     handovers: tuple[HandOverRec, ...] = ()
     events: tuple[EventRec, ...] = ()
     earlier_referrals: tuple[date, ...] = ()
+    # The ids of those referrals, in the same order, so a possible earlier record's referrals
+    # are never counted twice (empty: each date counts as its own referral).
+    earlier_referral_ids: tuple[int, ...] = ()
     # The day a person confirmed this referral is someone already known (None: known at intake).
     history_known_on: date | None = None
     holds: tuple[HoldRec, ...] = ()
     owner_active: bool = True
+    possible_matches: tuple[PossibleMatchRec, ...] = ()
+    # Who is told when a possible earlier record waits too long: the owning agency's duty owner.
+    duty_owner_id: int | None = None
 
     # -- the state as of the newest StateRec
     @property
@@ -352,6 +391,7 @@ class CaseRecord:
             for h in self.handovers
             if h.offered_on <= day
         )
+        earlier, earlier_ids = self._earlier_as_of(day)
         holds = tuple(
             h if _by(h.lifted_on, day) else dataclasses.replace(h, lifted_on=None)
             for h in self.holds
@@ -370,10 +410,40 @@ class CaseRecord:
             reviews=_known(self.reviews, day),
             handovers=handovers,
             events=_known(self.events, day),
-            earlier_referrals=tuple(d for d in self.earlier_referrals if d <= day)
-            if self.history_known_on is None or self.history_known_on <= day else (),
+            earlier_referrals=earlier,
+            earlier_referral_ids=earlier_ids,
             holds=holds,
+            possible_matches=tuple(
+                dataclasses.replace(m, changes=tuple(c for c in m.changes if c[0] <= day))
+                for m in self.possible_matches if m.found_on <= day
+            ),
         )
+
+    def _earlier_as_of(self, day: date) -> tuple[tuple[date, ...], tuple[int, ...]]:
+        """The confirmed earlier referrals known by `day` (none before someone linked them)."""
+        if self.history_known_on is not None and self.history_known_on > day:
+            return (), ()
+        kept = [i for i, d in enumerate(self.earlier_referrals) if d <= day]
+        return (tuple(self.earlier_referrals[i] for i in kept),
+                tuple(self.earlier_referral_ids[i] for i in kept) if self.earlier_referral_ids else ())
+
+    # -- possible earlier records (principle 11: a strong match counts until a person decides)
+    @property
+    def unresolved_matches(self) -> tuple[PossibleMatchRec, ...]:
+        return tuple(m for m in self.possible_matches if not m.resolved)
+
+    def repeat_referral_days(self) -> list[date]:
+        """The days of this person's earlier referrals: those confirmed by a link, and those of
+        every possible earlier record not judged a different person (each referral once)."""
+        known: dict[int, date] = {}
+        if self.earlier_referral_ids:
+            known.update(zip(self.earlier_referral_ids, self.earlier_referrals, strict=True))
+        else:
+            known.update({-(i + 1): d for i, d in enumerate(self.earlier_referrals)})
+        for match in self.possible_matches:
+            if match.status != "rejected":
+                known.update(match.referrals)
+        return sorted(known.values())
 
 
 class _Recorded(Protocol):
@@ -501,14 +571,50 @@ def gateway_close_gate(
             "gateway.no_ideology_alone",
             "'No clear ideology' cannot be the only reason to close: say what else shows no vulnerability "
             "to radicalisation.", POLICE))
-    window_start = add_months(on, -policy.repeat_referral_months)
-    recent = [d for d in record.earlier_referrals if d >= window_start]
-    if len(recent) + 1 >= policy.repeat_referral_count and second_reviewer_id is None:
+    count = repeat_count(record, on=on, policy=policy)
+    if count >= policy.repeat_referral_count and second_reviewer_id is None:
         found.append(unmet(
             "gateway.repeat_needs_second_review",
-            f"This is referral {len(recent) + 1} of this person within {policy.repeat_referral_months} months: "
-            "a second officer must review the decision to close.", f"A second {POLICE}"))
+            f"This is referral {count} of this person within {policy.repeat_referral_months} months "
+            "(counting possible earlier records not judged a different person): a second officer must review "
+            "the decision to close.", f"A second {POLICE}"))
     return found
+
+
+def repeat_count(record: CaseRecord, *, on: date, policy: SafeguardPolicy) -> int:
+    """Which referral of this person, within the policy's window, this one is (1: the first)."""
+    window_start = add_months(on, -policy.repeat_referral_months)
+    return sum(1 for d in record.repeat_referral_days() if d >= window_start) + 1
+
+
+def unresolved_match_gate(record: CaseRecord) -> list[Unmet]:
+    """No decision on a referral while a possible earlier record of the person waits unread."""
+    waiting = record.unresolved_matches
+    if not waiting:
+        return []
+    names = "; ".join(f"{m.person} ({m.percent} likely, found {m.found_on:%-d %B %Y})" for m in waiting)
+    return [unmet(
+        "gateway.unresolved_match",
+        f"{len(waiting)} possible earlier record{'s' if len(waiting) > 1 else ''} of this person "
+        f"{'are' if len(waiting) > 1 else 'is'} not resolved: {names}. Read each and record whether it is the "
+        "same person (link) or not (with your reasons) before deciding.",
+        f"{POLICE} or {COORDINATOR} (resolve the possible earlier records)")]
+
+
+def unlink_gate(before: CaseRecord, after: CaseRecord, *, on: date, policy: SafeguardPolicy,
+                second_reviewer_id: int | None) -> list[Unmet]:
+    """Undoing a link or rejecting a match may not take a referral at the gateway below the repeat
+    threshold on one officer's word: it needs the second review that closing would need."""
+    if before.stage != "gateway" or second_reviewer_id is not None:
+        return []
+    was, now = repeat_count(before, on=on, policy=policy), repeat_count(after, on=on, policy=policy)
+    if was >= policy.repeat_referral_count > now:
+        return [unmet(
+            "person.unlink_needs_second_review",
+            f"This would make referral {was} of this person look like referral {now}, below the "
+            f"{policy.repeat_referral_count} that needs a second officer to close: a second officer must review "
+            "it first.", f"A second {POLICE}")]
+    return []
 
 
 # ---------------------------------------------------------------- findings
@@ -529,8 +635,8 @@ def findings(record: CaseRecord, *, today: date, policy: SafeguardPolicy) -> lis
     """
     rules = [
         _assessment_findings, _plan_findings, _referrer_findings, _tasking_findings, _ownership_findings,
-        _late_records, _review_findings, _decision_findings, _repeat_findings, _hold_findings,
-        _override_findings,
+        _late_records, _review_findings, _decision_findings, _repeat_findings, _unresolved_match_findings,
+        _hold_findings, _override_findings,
     ]
     found = [f for rule in rules for f in rule(record, today, policy)]
     return sorted(found, key=lambda f: (f.severity.rank, f.since, f.key))
@@ -752,14 +858,38 @@ def _decision_findings(record: CaseRecord, today: date, policy: SafeguardPolicy)
 
 
 def _repeat_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
-    if not record.earlier_referrals or record.stage == "closed":
+    days = record.repeat_referral_days()
+    if not days or record.stage == "closed":
         return []
-    count = len(record.earlier_referrals)
-    dates = ", ".join(f"{d:%-d %B %Y}" for d in sorted(record.earlier_referrals))
+    count = len(days)
+    dates = ", ".join(f"{d:%-d %B %Y}" for d in days)
+    since = [record.history_known_on or record.referred_on] if record.earlier_referrals else []
+    since += [m.found_on for m in record.possible_matches if m.status != "rejected" and m.referrals]
+    pending = " (some only possibly the same person: resolve them)" if record.unresolved_matches else ""
     return [Finding(
         "referral.repeat", f"referral.repeat:{record.case_id}", record.case_id,
-        f"This person has {count} earlier referral{'s' if count > 1 else ''} ({dates}): read them before deciding.",
-        "Whoever handles this referral", record.history_known_on or record.referred_on, Severity.INFO, ())]
+        f"This person has {count} earlier referral{'s' if count > 1 else ''} ({dates}){pending}: read them "
+        "before deciding.", "Whoever handles this referral", min(since, default=record.referred_on),
+        Severity.INFO, ())]
+
+
+def _unresolved_match_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    """Each possible earlier record goes to the case's owner from the day it was found, and to the
+    owning agency's duty owner once it has waited longer than the policy allows."""
+    if record.stage == "closed":
+        return []
+    found = []
+    for m in record.unresolved_matches:
+        due = m.found_on + timedelta(days=policy.unresolved_match_escalation_days)
+        late = today > due
+        found.append(Finding(
+            "referral.unresolved_match", f"referral.unresolved_match:{m.id}", record.case_id,
+            f"A possible earlier record of this person ({m.person}, {m.percent} likely) was found on "
+            f"{m.found_on:%-d %B %Y} and nobody has yet said whether it is the same person.",
+            f"The case owner ({POLICE} or {COORDINATOR}): link it or record why it is a different person",
+            m.found_on, Severity.ESCALATED if late else Severity.WARNING, _ids(record.owner_user_id),
+            _ids(record.duty_owner_id) if late else ()))
+    return found
 
 
 def _hold_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:

@@ -29,6 +29,7 @@ from casetrail.cases.models import (
     Tasking,
 )
 from casetrail.core import frameworks
+from casetrail.core.dates import PartialDate
 from casetrail.people.models import DuplicateCandidate
 from casetrail.providers.services import provider_organisation_save, provider_worker_save
 from casetrail.referrals import services as referral_services
@@ -113,12 +114,12 @@ def _other_world(world: World) -> World:
     return World(police, council, council, school, nhs, org, users)
 
 
-def _side(world: World, tag: str) -> Side:
+def _side(world: World, tag: str, **person: Any) -> Side:
     """case_in_support, with a text attachment on the referral, then one more of each object."""
     submit = functools.partial(referral_services.referral_submit,
                                attachments=[UploadedFile(f"notes-{tag}.txt", b"Synthetic notes for a test.\n")])
     with mock.patch.object(referral_services, "referral_submit", submit):
-        case = case_in_support(world)
+        case = case_in_support(world, **person)
     users, today = world.users, clock.today()
     vulnerability = case.assessments.get().judgements
     first = next(code for code, j in vulnerability.items() if j["present"])
@@ -147,7 +148,10 @@ def build(world: World) -> MatrixWorld:
     from casetrail.people.services import duplicates_record
 
     own = _side(world, "a")
-    other = _side(_other_world(world), "b")
+    # Someone else in the other area: the same person there would be a possible earlier record of A.
+    other = _side(_other_world(world), "b", given_names="Noor", family_name="Brightwater-Test",
+                  date_of_birth=PartialDate(1990, 4, 4), address="14 Other Road", postcode="OT4 4TH",
+                  school_or_workplace="")
     duplicates_record(pairs=[{"person_a": own.case.person_id, "person_b": other.case.person_id,
                               "match_probability": 0.9, "evidence": []}])
     # Someone outside case A (not a matrix user) reads it through break glass, for the auditors' queue.

@@ -132,6 +132,8 @@ NOT_FREE_TEXT.update({
         "case_reference", "disposed_role", "person_reference", "referral_reference", "retention_class")},
     **{f"rights.Rectification.{n}": "a code or label set by the service" for n in (
         "author_role", "field", "field_label", "outcome", "target_type")},
+    "cases.PossibleMatch.model_version": "the matching model's training time and file digest, set by the "
+                                         "matching service",
     "rights.Redaction.author_role": "a role code",
     "rights.Redaction.item": "the key of an item of the person's record; the service refuses any other "
                              "(test_redaction_codes_and_items_refuse_typed_in_text)",
