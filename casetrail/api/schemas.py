@@ -62,6 +62,10 @@ class ReferralOut(Schema):
     case_id: int
     submitted_at: datetime
     status: str
+    possible_earlier_records: list[EarlierRecordOut] = Field(
+        [], description="Earlier people this referral's identity matched at or above the safeguard policy's "
+        "threshold when it was recorded. Listed only to callers who may link people on this case, and only "
+        "people with a case the caller may see; all of them must be resolved before the gateway decides.")
 
 
 class DecisionOut(Schema):
@@ -491,6 +495,8 @@ class IdentityIn(Schema):
     school: str = ""
     nhs_number: str = Field("", max_length=40, description="10 digits, spaces allowed; checked (Modulus 11)")
     upn: str = Field("", max_length=40, description="Unique Pupil Number, 13 characters; checked (check letter)")
+    purpose: str = Field("", max_length=500, description="Why you are matching this identity (at least 10 "
+                         "characters); recorded in the access log with each person shown")
 
 
 class EvidenceOut(Schema):
@@ -519,6 +525,20 @@ class MatchOut(Schema):
 
 class MatchesOut(Schema):
     matches: list[MatchOut]
+
+
+class EarlierRecordOut(Schema):
+    person_reference: str
+    match_probability: float = Field(description="As found: never rewritten by a later model")
+    match_weight: float
+    model_version: str = Field(description="The matching model that found it: when it was trained, and a digest")
+    found_at: datetime
+    status: Literal["open", "linked", "rejected"] = Field(
+        description="open: not resolved (blocks the gateway); linked: the same person; rejected: not the same person")
+    evidence: list[EvidenceOut]
+    cases: list[MatchCaseOut] = Field(description="That person's cases the caller may see")
+    hidden_case_references: list[str] = Field(
+        description="That person's cases outside what the caller may see: read them through break glass")
 
 
 class RejectMatchIn(Schema):

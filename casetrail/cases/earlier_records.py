@@ -109,6 +109,21 @@ def possible_matches_refresh(*, cases: Iterable[Case] | None = None) -> int:
 # ---------------------------------------------------------------- as the safeguards read them
 
 
+def distinct_people(matches: Iterable[PossibleMatch]) -> list[PossibleMatch]:
+    """The earliest-found match of each person: records found as two people and linked since are
+    one person now, shown and resolved once."""
+    from casetrail.people.matching import current_person
+
+    seen: set[int] = set()
+    kept = []
+    for match in sorted(matches, key=lambda m: (m.found_at, m.pk)):
+        person = current_person(match.person).pk
+        if person not in seen:
+            seen.add(person)
+            kept.append(match)
+    return kept
+
+
 @dataclass
 class Resolution:
     """Where one possible earlier record stands, from the case's decisions."""
@@ -125,7 +140,8 @@ def resolutions(case: Case, matches: list[PossibleMatch]) -> dict[int, Resolutio
 
     decisions = list(case.decisions.filter(type__in=RESOLVING_DECISIONS).select_related("author")
                      .order_by("recorded_at", "id"))
-    case_person = current_person(case.person).pk
+    # Read afresh: a link made since this case object was loaded moves the referral's person.
+    case_person = current_person(Person.objects.get(cases=case.pk)).pk
     found: dict[int, Resolution] = {}
     for match in matches:
         people = {match.person_id, current_person(match.person).pk}
@@ -154,7 +170,7 @@ def match_records(case: Case) -> tuple[rules.PossibleMatchRec, ...]:
     """The case's possible earlier records as the core's safeguards read them."""
     from casetrail.people.matching import current_person
 
-    matches = list(case.possible_matches.select_related("person"))
+    matches = distinct_people(case.possible_matches.select_related("person"))
     if not matches:
         return ()
     states = resolutions(case, matches)
@@ -172,6 +188,6 @@ def match_records(case: Case) -> tuple[rules.PossibleMatchRec, ...]:
 
 def unresolved(case: Case) -> list[PossibleMatch]:
     """The case's possible earlier records nobody has resolved yet, oldest first."""
-    matches = list(case.possible_matches.select_related("person").order_by("found_at", "pk"))
+    matches = distinct_people(case.possible_matches.select_related("person"))
     states = resolutions(case, matches)
     return [m for m in matches if states[m.pk].status == "open"]

@@ -357,3 +357,7 @@ class PossibleMatch(AppendOnlyModel):
     class Meta:
         ordering = ["found_at", "id"]
         constraints = [models.UniqueConstraint(fields=["case", "person"], name="possible_match_once_per_person")]
+
+    @property
+    def percent(self) -> str:
+        return f"{self.probability * 100:.1f}%" if self.probability < 0.999 else "over 99.9%"

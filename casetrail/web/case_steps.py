@@ -87,7 +87,8 @@ STEPS: dict[str, Step] = {
         title="Gateway assessment", caption="Police Prevent officer", form_class=f.GatewayForm,
         permission=Permission.GATEWAY_DECIDE, success="Gateway decision recorded",
         intro="Record the checks you have made, your contact with the referrer and the outcome.",
-        perform=lambda r, c, d: services.gateway_decide(user=r.user, case=c, **d), shows_matches=True),
+        perform=lambda r, c, d: services.gateway_decide(user=r.user, case=c, **d), shows_matches=True,
+        blocked_by_matches="all"),
     "signposting": Step(
         title="Record the signposted service's reply", form_class=f.SignpostingReplyForm,
         permission=Permission.RECORD_SIGNPOSTING_REPLY, success="Reply recorded",
@@ -96,7 +97,8 @@ STEPS: dict[str, Step] = {
     "police-led": Step(
         title="Police-led case management decision", form_class=f.PoliceLedForm,
         permission=Permission.POLICE_LED_DECIDE, success="Decision recorded",
-        perform=lambda r, c, d: services.police_led_decide(user=r.user, case=c, **d)),
+        perform=lambda r, c, d: services.police_led_decide(user=r.user, case=c, **d), shows_matches=True,
+        blocked_by_matches="closing the case"),
     "information-request": Step(
         title="Request information from a partner", form_class=f.InformationRequestForm,
         permission=Permission.MANAGE_PANEL, success="Information request sent",
