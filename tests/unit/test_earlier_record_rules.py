@@ -34,7 +34,10 @@ def codes(unmet: list[s.Unmet]) -> list[str]:
     return [u.code for u in unmet]
 
 
-def close(record: s.CaseRecord, on: date = d(5), reviewer: int | None = None) -> list[str]:
+CLOSE_DAY = d(5)
+
+
+def close(record: s.CaseRecord, on: date = CLOSE_DAY, reviewer: int | None = None) -> list[str]:
     return codes(s.gateway_close_gate(record, on=on, policy=DEFAULT_POLICY, reasons=["no_vulnerability"],
                                       second_reviewer_id=reviewer))
 
