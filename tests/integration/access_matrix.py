@@ -175,7 +175,8 @@ API: list[Entry] = [
     api("POST /api/v1/cases/{case_id}/signposting-reply", POLICE, NOBODY),
     api("POST /api/v1/cases/{case_id}/police-led", POLICE, NOBODY),
     api("POST /api/v1/cases/{case_id}/link-person", roles("police", "coordinator"), NOBODY),
-    api("POST /api/v1/people/match", SEARCHERS),
+    # Only those who link people may match identities: for anyone else it would tell who was referred.
+    api("POST /api/v1/people/match", roles("police", "coordinator")),
     api("GET /api/v1/people/{reference}", SEARCHERS, OVERSIGHT),
     api("GET /api/v1/search", SEARCHERS),
     api("POST /api/v1/panel-meetings", CHANNEL),
@@ -212,6 +213,7 @@ API: list[Entry] = [
     api("GET /api/v1/my-work", SIGNED_IN),
     api("GET /api/v1/providers", SEARCHERS),
     api("GET /api/v1/cases/{case_id}/matches", roles("police", "coordinator"), NOBODY),
+    api("GET /api/v1/cases/{case_id}/earlier-records", roles("police", "coordinator"), NOBODY),
     api("POST /api/v1/cases/{case_id}/matches/reject", roles("police", "coordinator"), NOBODY),
     api("POST /api/v1/cases/{case_id}/unlink-person", roles("police", "coordinator"), NOBODY),
     # Retention (casetrail/retention/api.py): reviews and disposal by the force's or council's staff.
