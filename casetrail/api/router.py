@@ -751,6 +751,41 @@ def add_note(request: HttpRequest, case_id: int, payload: s.NoteIn) -> Any:
     return Status(201, _fresh(case))
 
 
+@api.get("/cases/{case_id}/significant-events", response={200: list[s.SignificantEventOut], **ERRORS},
+         tags=["safeguards"])
+def list_significant_events(request: HttpRequest, case_id: int) -> Any:
+    """Arrests, custody, moves, crises, exclusions, partners' news and meeting concerns on the case."""
+    case = _case(request, case_id)
+    require(_user(request), Permission.RECORD_SIGNIFICANT_EVENT, case)
+    answers = {d.details.get("event"): d for d in case.decisions.filter(type="significant_event_response")}
+    return [{"id": e.pk, "kind": e.kind, "occurred_on": e.occurred_on, "source": e.source, "summary": e.summary,
+             "recorded_at": e.recorded_at,
+             "decision": _decision(answers[e.pk]) if e.pk in answers else None}
+            for e in case.significant_events.all()]
+
+
+@api.post("/cases/{case_id}/significant-events", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])
+def record_significant_event(request: HttpRequest, case_id: int, payload: s.SignificantEventIn) -> Any:
+    """Record a significant event: the assessment becomes due again and an open Channel case goes on
+    the next panel agenda; after closure it is flagged to the last owner as a possible re-referral."""
+    case = _case(request, case_id)
+    services.significant_event_record(user=_user(request), case=case, **payload.dict())
+    return Status(201, _fresh(case))
+
+
+@api.post("/cases/{case_id}/significant-events/{event_id}/decision", response={201: s.CaseOut, **ERRORS},
+          tags=["safeguards"])
+def respond_to_significant_event(request: HttpRequest, case_id: int, event_id: int,
+                                 payload: s.SignificantEventResponseIn) -> Any:
+    """The recorded discussion and decision about a significant event."""
+    case = _case(request, case_id)
+    event = case.significant_events.filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("There is no such event on this case.")
+    services.significant_event_respond(user=_user(request), event=event, **payload.dict())
+    return Status(201, _fresh(case))
+
+
 @api.post("/cases/{case_id}/vulnerability-waivers", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])
 def waive_vulnerability(request: HttpRequest, case_id: int, payload: s.WaiverIn) -> Any:
     case = _case(request, case_id)

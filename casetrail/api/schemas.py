@@ -359,6 +359,32 @@ class NoteIn(Schema):
     text: str
 
 
+# Inputs default to empty so that the access check comes first and the service then names each
+# missing or wrong field.
+class SignificantEventIn(Schema):
+    kind: str = Field("", description="arrest_or_charge, into_custody, released, moved, mental_health_crisis, "
+                      "school_exclusion, partner_information or meeting_concern")
+    occurred_on: date | None = None
+    source: str = Field("", description="Who told you, or at which meeting it was raised (up to 200 characters)")
+    summary: str = Field("", description="What happened, in brief (10 to 5,000 characters)")
+
+
+class SignificantEventResponseIn(Schema):
+    outcome: str = Field("", description="discussed, refer_again or no_further_action")
+    rationale: str = ""
+    responded_on: date | None = None
+
+
+class SignificantEventOut(Schema):
+    id: int
+    kind: str
+    occurred_on: date
+    source: str
+    summary: str
+    recorded_at: datetime
+    decision: DecisionOut | None = Field(None, description="The recorded discussion and decision about it")
+
+
 class WaiverIn(Schema):
     code: str
     reason: str

@@ -361,3 +361,31 @@ class PossibleMatch(AppendOnlyModel):
     @property
     def percent(self) -> str:
         return f"{self.probability * 100:.1f}%" if self.probability < 0.999 else "over 99.9%"
+
+
+class SignificantEvent(AppendOnlyModel):
+    """Something that changes the picture of a person, recorded on their case with its date and
+    source: it makes the assessment stale, brings an open Channel case back to the panel and, after
+    closure, asks whether to refer again. Its discussion and decision is a `Decision` naming it."""
+
+    class Kind(models.TextChoices):
+        ARREST_OR_CHARGE = "arrest_or_charge", "Arrest or charge"
+        INTO_CUSTODY = "into_custody", "Taken into custody"
+        RELEASED = "released", "Released from custody"
+        MOVED = "moved", "Moved address or area"
+        MENTAL_HEALTH_CRISIS = "mental_health_crisis", "Mental-health crisis"
+        SCHOOL_EXCLUSION = "school_exclusion", "Excluded from school or college"
+        PARTNER_INFORMATION = "partner_information", "New information from a partner"
+        MEETING_CONCERN = "meeting_concern", "Concern raised at a multi-agency meeting"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="significant_events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    occurred_on = models.DateField()
+    source = models.CharField(max_length=200)  # who told us, or where it was raised
+    summary = models.TextField()
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_role = models.CharField(max_length=32)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["occurred_on", "id"]

@@ -35,6 +35,7 @@ from casetrail.cases.models import (
     RetentionHold,
     Review,
     Session,
+    SignificantEvent,
     SupportAction,
     Tasking,
     VulnerabilityWaiver,
@@ -1158,6 +1159,70 @@ def case_note_record(*, user: User, case: Case, noted_on: date | None, text: str
     _save(case)
     _event(case, "note.recorded", note, user, role, noted_on, "Note recorded")
     return note
+
+
+SIGNIFICANT_EVENT_OUTCOMES = {
+    "discussed": "Discussed; the decision is in the rationale",
+    "refer_again": "Refer the person again",
+    "no_further_action": "No further action needed",
+}
+SUMMARY_MAX = 5000
+SOURCE_MAX = 200
+
+
+@transaction.atomic
+def significant_event_record(*, user: User, case: Case, kind: str, occurred_on: date | None, source: str,
+                             summary: str) -> SignificantEvent:
+    """Record something that changes the picture. It makes the assessment stale and, on an open
+    Channel case, puts the case on the agenda of its panel's next meeting, if one is planned."""
+    case, role = _begin(user, Permission.RECORD_SIGNIFICANT_EVENT, case, None)
+    _errors(
+        kind=[] if kind in SignificantEvent.Kind.values else ["Select what happened"],
+        occurred_on=_occurred(case, occurred_on),
+        source=["Say who told you, or at which meeting it was raised"] if not source.strip() else
+        ([f"The source must be {SOURCE_MAX} characters or fewer"] if len(source.strip()) > SOURCE_MAX else []),
+        summary=["Say what happened"] if len(summary.strip()) < 10 else
+        ([f"The summary must be {SUMMARY_MAX} characters or fewer"] if len(summary.strip()) > SUMMARY_MAX else []),
+    )
+    assert occurred_on is not None
+    event = SignificantEvent.objects.create(case=case, kind=kind, occurred_on=occurred_on, source=source.strip(),
+                                            summary=summary.strip(), recorded_by=user, recorded_role=role,
+                                            recorded_at=clock.now())
+    _save(case)
+    _event(case, "significant_event.recorded", event, user, role, occurred_on,
+           f"Significant event: {event.get_kind_display()}", event_kind=kind)
+    if case.stage in (Stage.PANEL, Stage.AWAITING_CONSENT, Stage.SUPPORT):
+        meeting = PanelMeeting.objects.filter(local_authority_id=case.local_authority_id,
+                                              meets_on__gte=clock.today()).order_by("meets_on", "pk").first()
+        if meeting is not None and not AgendaItem.objects.filter(meeting=meeting, case=case).exists():
+            item = AgendaItem.objects.create(meeting=meeting, case=case, added_at=clock.now(), added_by=user)
+            _event(case, "panel.agenda_added", item, user, role, None,
+                   f"Added to the panel agenda for {meeting.meets_on:%-d %B %Y} after a significant event")
+    return event
+
+
+@transaction.atomic
+def significant_event_respond(*, user: User, event: SignificantEvent, outcome: str, rationale: str,
+                              responded_on: date | None) -> Decision:
+    """The recorded discussion and decision about a significant event (a concern raised at a
+    meeting, or an event after closure that may mean referring the person again)."""
+    case, role = _begin(user, Permission.RECORD_SIGNIFICANT_EVENT, event.case, None)
+    answered = case.decisions.filter(type=DecisionType.SIGNIFICANT_EVENT_RESPONSE, details__event=event.pk).exists()
+    _errors(
+        event=["A decision about this event is already recorded"] if answered else [],
+        outcome=[] if outcome in SIGNIFICANT_EVENT_OUTCOMES else ["Select what was decided"],
+        rationale=rationale_errors(rationale),
+        responded_on=_occurred(case, responded_on, "responded_on", not_before=event.occurred_on,
+                               not_before_label="the event"),
+    )
+    assert responded_on is not None
+    decision = _decide(case, type=DecisionType.SIGNIFICANT_EVENT_RESPONSE, outcome=outcome, rationale=rationale,
+                       user=user, role=role, on=responded_on, details={"event": event.pk, "kind": event.kind})
+    _save(case)
+    _event(case, "significant_event.responded", decision, user, role, responded_on,
+           f"Decision on the significant event of {event.occurred_on:%-d %B %Y}: "
+           f"{SIGNIFICANT_EVENT_OUTCOMES[outcome].lower()}", event=event.pk, outcome=outcome)
+    return decision
 
 
 @transaction.atomic

@@ -170,6 +170,7 @@ class Permission(StrEnum):
     SEARCH = "search"
     CONSULT_REFERRER = "consult_referrer"  # record a consultation with the referrer
     ADD_NOTE = "add_note"
+    RECORD_SIGNIFICANT_EVENT = "record_significant_event"  # and the decision about it
     HOLD_FROM_DISPOSAL = "hold_from_disposal"
     VIEW_POLICY = "view_policy"
     REVIEW_DUPLICATES = "review_duplicates"
@@ -215,6 +216,9 @@ PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
     Permission.HOLD_FROM_DISPOSAL: frozenset(
         {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}
     ),
+    Permission.RECORD_SIGNIFICANT_EVENT: frozenset(
+        {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.PANEL_MEMBER}
+    ),
     Permission.VIEW_POLICY: frozenset(Role),
     Permission.REVIEW_DUPLICATES: frozenset({Role.ADMINISTRATOR, Role.POLICE_OFFICER}),
     Permission.BREAK_GLASS: frozenset(
@@ -256,6 +260,7 @@ CASE_PERMISSION_VIEW: dict[Permission, View] = {
     Permission.OFFER_HANDOVER: View.FULL,
     Permission.CONSULT_REFERRER: View.FULL,
     Permission.ADD_NOTE: View.FULL,
+    Permission.RECORD_SIGNIFICANT_EVENT: View.FULL,
     Permission.HOLD_FROM_DISPOSAL: View.FULL,
     Permission.RETENTION_REVIEW: View.FULL,  # police area or owner; Channel authority or owner
     Permission.DATA_SUBJECT_RIGHTS: View.FULL,  # on every case of the person (casetrail/rights)

@@ -30,6 +30,9 @@ class SafeguardPolicy:
     post_exit_review_early_days: int = 14
     possible_match_percent: int = 50
     unresolved_match_escalation_days: int = 3
+    reassessment_after_event_days: int = 28
+    meeting_concern_response_days: int = 14
+    rereferral_watch_days: int = 365
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> SafeguardPolicy:
         """A copy with the given settings changed; unknown names or bad values raise ValueError."""
@@ -81,6 +84,12 @@ MEANINGS: dict[str, str] = {
     "with reasons) before any gateway decision, and counts as a repeat referral until judged a different person.",
     "unresolved_match_escalation_days": "A possible earlier record not resolved this many days after it was found "
     "is escalated to the owning agency's duty owner.",
+    "reassessment_after_event_days": "After a significant event on an open Channel case, the assessment is due again "
+    "within this many days (and exit waits for it).",
+    "meeting_concern_response_days": "A concern raised at a multi-agency meeting needs a recorded discussion and "
+    "decision within this many days.",
+    "rereferral_watch_days": "A significant event recorded this many days or fewer after a case closed is flagged to "
+    "its last owner as a possible re-referral.",
 }
 
 SOURCES: dict[str, str] = {
@@ -113,6 +122,12 @@ SOURCES: dict[str, str] = {
     "each wrong flag costs one recorded decision, each miss repeats the Southport failure.",
     "unresolved_match_escalation_days": "Southport review 2025 (F11). Police gateway screening takes about five "
     "days on average; three days leaves time to act on the escalation before a decision is due.",
+    "reassessment_after_event_days": "Reading inquest 2024: risk was repeatedly rated low as he moved between prison "
+    "and community. Panels meet about monthly; four weeks lets the next meeting reassess.",
+    "meeting_concern_response_days": "Fishmongers' Hall inquest 2021: a risk raised at a multi-agency meeting had no "
+    "recorded discussion. Two weeks allows the next scheduled meeting or a call to answer it.",
+    "rereferral_watch_days": "Reading inquest 2024: each agency closed its case as he moved between prison and "
+    "community. A year covers the post-exit review period of a Channel case.",
 }
 
 DEFAULT_POLICY = SafeguardPolicy()

@@ -86,6 +86,11 @@ RULES: dict[str, Rule] = {
         Rule("handover.unanswered", "Hand-over not answered", "F10"),
         Rule("referral.repeat", "Earlier referrals of this person", "F11"),
         Rule("referral.unresolved_match", "Possible earlier record waiting to be resolved", "F11"),
+        Rule("event.reassessment_due", "Reassessment due after a significant event", "F1"),
+        Rule("event.not_on_agenda", "Significant event not yet before the panel", "F6"),
+        Rule("event.meeting_concern_unanswered", "Concern raised at a meeting with no recorded decision", "F9"),
+        Rule("event.possible_rereferral", "Significant event after closure: possible re-referral", "F11"),
+        Rule("exit.assessment_before_event", "Assessment made before a significant event", "F1", blocks=True),
         Rule("retention.hold", "Held from disposal", "F12"),
     ]
 }
@@ -271,6 +276,20 @@ class HoldRec:
 
 
 @dataclass(frozen=True)
+class SignificantEventRec:
+    """Something that changes the picture (an arrest, a release, a move, a crisis, an exclusion,
+    new information, a concern raised at a meeting), with when it happened and was recorded, and
+    the day a discussion and decision about it was recorded, if one was."""
+
+    id: int
+    kind: str
+    title: str  # the kind in words
+    on: date
+    recorded_on: date
+    responded_on: date | None = None
+
+
+@dataclass(frozen=True)
 class PossibleMatchRec:
     """An earlier person the referral's identity matched strongly (at intake or later), as found.
 
@@ -330,6 +349,9 @@ class CaseRecord:
     possible_matches: tuple[PossibleMatchRec, ...] = ()
     # Who is told when a possible earlier record waits too long: the owning agency's duty owner.
     duty_owner_id: int | None = None
+    significant_events: tuple[SignificantEventRec, ...] = ()
+    # Panel meetings the case is on the agenda of: (day the item was recorded, day of the meeting).
+    agenda: tuple[tuple[date, date], ...] = ()
 
     # -- the state as of the newest StateRec
     @property
@@ -417,6 +439,11 @@ class CaseRecord:
                 dataclasses.replace(m, changes=tuple(c for c in m.changes if c[0] <= day))
                 for m in self.possible_matches if m.found_on <= day
             ),
+            significant_events=tuple(
+                e if _by(e.responded_on, day) else dataclasses.replace(e, responded_on=None)
+                for e in self.significant_events if e.recorded_on <= day
+            ),
+            agenda=tuple(a for a in self.agenda if a[0] <= day),
         )
 
     def _earlier_as_of(self, day: date) -> tuple[tuple[date, ...], tuple[int, ...]]:
@@ -524,6 +551,12 @@ def exit_gate(
                 "exit.assessment_outdated",
                 f"The latest assessment is {age} days old; exit needs one made within "
                 f"{policy.assessment_max_age_days} days.", COORDINATOR))
+        for event in record.significant_events:
+            if latest.assessed_on < event.on <= on:
+                found.append(unmet(
+                    "exit.assessment_before_event",
+                    f"The latest assessment ({latest.assessed_on:%-d %B %Y}) was made before the significant event of "
+                    f"{event.on:%-d %B %Y} ({event.title.lower()}): reassess before exit.", COORDINATOR))
     for vulnerability in identified_vulnerabilities(record):
         if not _delivered_support(record, vulnerability.code) and not _waived(record, vulnerability.code):
             found.append(unmet(
@@ -636,7 +669,7 @@ def findings(record: CaseRecord, *, today: date, policy: SafeguardPolicy) -> lis
     rules = [
         _assessment_findings, _plan_findings, _referrer_findings, _tasking_findings, _ownership_findings,
         _late_records, _review_findings, _decision_findings, _repeat_findings, _unresolved_match_findings,
-        _hold_findings, _override_findings,
+        _event_findings, _hold_findings, _override_findings,
     ]
     found = [f for rule in rules for f in rule(record, today, policy)]
     return sorted(found, key=lambda f: (f.severity.rank, f.since, f.key))
@@ -889,6 +922,57 @@ def _unresolved_match_findings(record: CaseRecord, today: date, policy: Safeguar
             f"The case owner ({POLICE} or {COORDINATOR}): link it or record why it is a different person",
             m.found_on, Severity.ESCALATED if late else Severity.WARNING, _ids(record.owner_user_id),
             _ids(record.duty_owner_id) if late else ()))
+    return found
+
+
+MEETING_CONCERN = "meeting_concern"
+
+
+def closed_on(record: CaseRecord) -> date | None:
+    """The day the case was last recorded as closed, while it is."""
+    return record.first_on("closed") if record.stage == "closed" else None
+
+
+def _event_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    """What a significant event asks for: a new assessment, a place on the panel's agenda, a
+    recorded decision about a concern raised at a meeting, and, after closure, a look at whether
+    the person should be referred again."""
+    found = []
+    owner = _ids(record.owner_user_id)
+    latest = record.latest_assessment
+    ended = closed_on(record)
+    for e in record.significant_events:
+        if record.stage in ACTIVE_STAGES and latest is not None and latest.assessed_on < e.on:
+            due = e.recorded_on + timedelta(days=policy.reassessment_after_event_days)
+            severity, chairs = (_escalation(due, today, policy, record.chair_ids) if today > due
+                                else (Severity.WARNING, ()))
+            found.append(Finding(
+                "event.reassessment_due", f"event.reassessment_due:{e.id}", record.case_id,
+                f"The assessment of {latest.assessed_on:%-d %B %Y} predates the significant event of {e.on:%-d %B %Y} "
+                f"({e.title.lower()}): reassess by {due:%-d %B %Y}.", COORDINATOR, e.recorded_on, severity, owner,
+                chairs))
+        if record.stage in ACTIVE_STAGES and not any(meets >= e.on for _, meets in record.agenda):
+            found.append(Finding(
+                "event.not_on_agenda", f"event.not_on_agenda:{e.id}", record.case_id,
+                f"No panel meeting on or after {e.on:%-d %B %Y} has the case on its agenda to consider the "
+                f"significant event ({e.title.lower()}): add it to the next meeting.", COORDINATOR, e.recorded_on,
+                Severity.WARNING, owner))
+        if e.kind == MEETING_CONCERN and e.responded_on is None and record.stage != "closed":
+            due = e.recorded_on + timedelta(days=policy.meeting_concern_response_days)
+            if today > due:
+                severity, chairs = _escalation(due, today, policy, record.chair_ids)
+                found.append(Finding(
+                    "event.meeting_concern_unanswered", f"event.meeting_concern:{e.id}", record.case_id,
+                    f"A concern raised at a meeting on {e.on:%-d %B %Y} has no recorded discussion and decision "
+                    f"(due by {due:%-d %B %Y}).", f"The case owner ({COORDINATOR} or {POLICE})",
+                    due + timedelta(days=1), severity, owner, chairs))
+        if (ended is not None and e.responded_on is None and ended <= e.on
+                and (e.on - ended).days <= policy.rereferral_watch_days):
+            found.append(Finding(
+                "event.possible_rereferral", f"event.possible_rereferral:{e.id}", record.case_id,
+                f"A significant event ({e.title.lower()}, {e.on:%-d %B %Y}) was recorded about this person "
+                f"{(e.on - ended).days} days after the case closed: decide whether to refer them again.",
+                "The case's last owner", e.recorded_on, Severity.WARNING, owner))
     return found
 
 

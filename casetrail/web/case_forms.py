@@ -309,6 +309,37 @@ class CaseNoteForm(GovukForm):
     text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 5}))
 
 
+class SignificantEventForm(GovukForm):
+    kind = forms.ChoiceField(label="What happened", widget=forms.RadioSelect, choices=[])
+    occurred_on = _date("When it happened")
+    source = forms.CharField(label="Who told you, or where it was raised",
+                             help_text="For example, 'Probation, by phone' or 'Multi-agency risk meeting'",
+                             max_length=200)
+    summary = forms.CharField(label="What happened, in brief", widget=forms.Textarea(attrs={"rows": 5}),
+                              help_text="Only what the people working on the case need to know.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from casetrail.cases.models import SignificantEvent
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = SignificantEvent.Kind.choices  # type: ignore[attr-defined]
+
+
+class SignificantEventResponseForm(GovukForm):
+    event = forms.TypedChoiceField(label="The event", widget=forms.RadioSelect, coerce=int, choices=[])
+    outcome = forms.ChoiceField(label="What was decided", widget=forms.RadioSelect, choices=[])
+    rationale = _rationale("The discussion and decision, and why",
+                           hint="Who discussed it, what they decided and why.")
+    responded_on = _date("Date of the decision")
+
+    def __init__(self, *args: Any, events: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+        from casetrail.cases.services import SIGNIFICANT_EVENT_OUTCOMES
+
+        super().__init__(*args, **kwargs)
+        self.fields["event"].choices = events or []  # type: ignore[attr-defined]
+        self.fields["outcome"].choices = list(SIGNIFICANT_EVENT_OUTCOMES.items())  # type: ignore[attr-defined]
+
+
 class VulnerabilityWaiverForm(GovukForm):
     code = forms.ChoiceField(label="Vulnerability", widget=forms.RadioSelect, choices=[])
     reason = _rationale("Why no support action is needed for it",

@@ -82,6 +82,23 @@ def _link(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
                                      rationale=data["rationale"])
 
 
+def _events_awaiting_decision(case: Case) -> list[tuple[int, str]]:
+    from casetrail.core.decisions import DecisionType
+
+    answered = {d.details.get("event") for d in case.decisions.filter(type=DecisionType.SIGNIFICANT_EVENT_RESPONSE)}
+    return [(e.pk, f"{e.get_kind_display()}, {e.occurred_on:%-d %B %Y} ({e.source})")
+            for e in case.significant_events.all() if e.pk not in answered]
+
+
+def _respond_to_event(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
+    from casetrail.core.errors import InvalidInput
+
+    event = case.significant_events.filter(pk=data.pop("event")).first()
+    if event is None:
+        raise InvalidInput.single("event", "Select an event recorded on this case")
+    return services.significant_event_respond(user=request.user, event=event, **data)  # type: ignore[arg-type]
+
+
 STEPS: dict[str, Step] = {
     "gateway": Step(
         title="Gateway assessment", caption="Police Prevent officer", form_class=f.GatewayForm,
@@ -194,6 +211,21 @@ STEPS.update({
         success="Reason approved; the exit gate now accepts this vulnerability without a support action",
         form_kwargs=lambda r, c: {"vulnerabilities": _vulnerability_choices(r, c)},
         perform=lambda r, c, d: services.vulnerability_waiver_record(user=r.user, case=c, **d)),
+    "significant-event": Step(
+        title="Record a significant event", form_class=f.SignificantEventForm,
+        permission=Permission.RECORD_SIGNIFICANT_EVENT, success="Significant event recorded",
+        intro="An arrest or charge, custody or release, a move, a mental-health crisis, an exclusion, new "
+              "information from a partner or a concern raised at a multi-agency meeting. On an open Channel case "
+              "it puts the case on the next panel agenda and the assessment is due again.",
+        perform=lambda r, c, d: services.significant_event_record(user=r.user, case=c, **d)),
+    "significant-event-response": Step(
+        title="Record the decision about a significant event", form_class=f.SignificantEventResponseForm,
+        permission=Permission.RECORD_SIGNIFICANT_EVENT, success="Decision recorded",
+        intro="A concern raised at a meeting, or an event after the case closed, needs a recorded discussion "
+              "and decision.",
+        form_kwargs=lambda r, c: {"events": _events_awaiting_decision(c)},
+        initial=lambda r, c: {"event": r.GET.get("event", "")[:12]},
+        perform=_respond_to_event),
     "hold": Step(
         title="Hold from disposal", form_class=f.RetentionHoldForm, permission=Permission.HOLD_FROM_DISPOSAL,
         success="The case is held from disposal",
@@ -225,4 +257,8 @@ STEP_STAGES: dict[str, tuple[str, ...]] = {
     "note": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
     "waive-vulnerability": ("support",),
     "hold": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
+    "significant-event": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited",
+                          "closed"),
+    # Offered on the case page beside each event that waits for a decision.
+    "significant-event-response": (),
 }

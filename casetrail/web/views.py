@@ -147,6 +147,13 @@ def _chronology(case: Any) -> list[Any]:
     return events
 
 
+def _significant_events(case: Any) -> list[tuple[Any, Any]]:
+    """Each significant event with the decision recorded about it, if any."""
+    answers = {d.details.get("event"): d for d in case.decisions.filter(type="significant_event_response")
+               .select_related("author")}
+    return [(e, answers.get(e.pk)) for e in case.significant_events.select_related("recorded_by")]
+
+
 def _step_links(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
     """Each step open at this stage, either as a link or with exactly why it is blocked."""
     facts = services._facts(case)
@@ -208,6 +215,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             # Only in the full view: referrers and providers never read notes or consultations.
             consultations=case.consultations.select_related("recorded_by"),
             notes=case.notes.select_related("recorded_by"),
+            significant_events=_significant_events(case),
+            can_record_events=allowed(request.user, Permission.RECORD_SIGNIFICANT_EVENT, case),  # type: ignore[arg-type]
             attachments=case.referral.attachments.all(),
             history=history,
             steps=_step_links(request, case),

@@ -60,6 +60,7 @@ class Side:
     support_action: SupportAction
     handover: HandOver
     sar_reference: str  # an open subject access request for the person (casetrail/rights)
+    significant_event: Any = None  # a concern raised at a meeting, awaiting its decision
 
     def ids(self) -> dict[str, Any]:
         """The value each route parameter takes for this side."""
@@ -71,6 +72,7 @@ class Side:
             "tasking_id": self.tasking.pk, "action_id": self.support_action.pk,
             "handover_id": self.handover.pk, "person_reference": self.person_reference,
             "referral_reference": self.referral_reference, "sar_reference": self.sar_reference,
+            "event_id": self.significant_event.pk,
         }
 
 
@@ -137,8 +139,11 @@ def _side(world: World, tag: str, **person: Any) -> Side:
 
     sar = subject_access_request_open(user=users["police"], person=case.person,
                                       requested_by="The person, by letter", received_on=today)
+    event = services.significant_event_record(user=users["police"], case=case, kind="meeting_concern",
+                                              occurred_on=today, source="Multi-agency risk meeting",
+                                              summary="Probation raised a worry about new contacts online.")
     case.refresh_from_db()
-    return Side(case=case, person_reference=case.person.reference, referral_reference=case.referral.reference,
+    return Side(significant_event=event, case=case, person_reference=case.person.reference, referral_reference=case.referral.reference,
                 attachment=case.referral.attachments.get(), meeting=case.agenda_items.get().meeting,
                 information_request=request, tasking=case.taskings.get(), assessment=draft,
                 support_action=action, handover=handover, sar_reference=sar.reference)
