@@ -10,7 +10,14 @@ import pytest
 from playwright.sync_api import expect
 
 from casetrail.cases.models import SupportAction
-from tests.e2e.conftest import START, SignIn, case_through_services, csrf_token, error_summary, expect_accessible
+from tests.e2e.conftest import (
+    START,
+    SignIn,
+    case_through_services,
+    csrf_token,
+    error_summary,
+    expect_accessible,
+)
 from tests.integration.conftest import World
 
 pytestmark = pytest.mark.e2e
