@@ -13,6 +13,7 @@ from casetrail.cases.models import AgendaItem, BreakGlassGrant, Case, HandOver, 
 from casetrail.core.errors import AccessDenied
 from casetrail.core.lifecycle import Stage
 from casetrail.core.policy import (
+    PERMISSION_ROLES,
     READ_ONLY_ROLES,
     CaseAccessFacts,
     Ownable,
@@ -22,6 +23,7 @@ from casetrail.core.policy import (
     case_view,
     denial,
     owner_denial,
+    owner_permissions,
     scopes_for,
 )
 from casetrail.core.schedules import earliest_live_offer_day, handover_lapsed, handover_response_due
@@ -169,10 +171,12 @@ def owner_refusal(kind: Ownable, user: User | None, case: Case, *, addressed_age
 def eligible_owners(kind: Ownable, case: Case, *, addressed_agency_id: int | None = None) -> QuerySet[User]:
     """Everyone who may own this kind of work on this case: the only people a form or API offers."""
     facts = access_facts(case)
+    # Only people holding a role that does this work are asked about (saves a look-up per person).
+    roles = {r for p in owner_permissions(kind, facts.stage) for r in PERMISSION_ROLES[p]} - READ_ONLY_ROLES
     candidates = User.objects.filter(is_active=True, agency__isnull=False)
     if addressed_agency_id is not None:
         candidates = candidates.filter(agency_id=addressed_agency_id)
     ids = [u.pk for u in candidates.select_related("agency")
-           if u.role_set - READ_ONLY_ROLES
+           if u.role_set & roles
            and owner_refusal(kind, u, case, addressed_agency_id=addressed_agency_id, facts=facts) is None]
     return User.objects.filter(pk__in=ids).select_related("agency").order_by("last_name", "first_name")

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from casetrail.accounts.models import User
 from casetrail.cases import services
-from casetrail.cases.access import eligible_owners, owner_refusal
+from casetrail.cases.access import access_facts, eligible_owners, owner_refusal
 from casetrail.cases.models import Case
 from casetrail.cases.selectors import latest_assessment
 from casetrail.core import frameworks
@@ -46,9 +46,11 @@ def _answering_agencies(request: HttpRequest, case: Case) -> dict[str, Any]:
 
     agencies = Agency.objects.exclude(kind=AgencyKind.PROVIDER).filter(duty_owner__isnull=False) \
         .select_related("duty_owner")
+    facts = access_facts(case)
     return {"agencies": Agency.objects.filter(pk__in=[
         a.pk for a in agencies
-        if owner_refusal(Ownable.INFORMATION_REQUEST, a.duty_owner, case, addressed_agency_id=a.pk) is None])}
+        if owner_refusal(Ownable.INFORMATION_REQUEST, a.duty_owner, case, addressed_agency_id=a.pk,
+                         facts=facts) is None])}
 
 
 
