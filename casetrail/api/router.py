@@ -294,7 +294,8 @@ def _tasking_out(t: Tasking) -> dict[str, Any]:
 
 def _handover_out(h: HandOver) -> dict[str, Any]:
     return {"id": h.pk, "case_id": h.case_id, "target_type": h.target_type, "target_id": h.target_id,
-            "to_user": h.to_user.display_name, "status": h.status}
+            "to_user": h.to_user.display_name, "status": h.status, "respond_by": h.respond_by,
+            "lapsed": h.is_lapsed}
 
 
 # ---------------------------------------------------------------- referrals

@@ -456,6 +456,8 @@ class HandOverOut(Schema):
     target_id: int
     to_user: str
     status: str
+    respond_by: date  # the last day it can be answered
+    lapsed: bool  # unanswered past respond_by: it can no longer be accepted and gives no access
 
 
 class SearchHitOut(Schema):

@@ -6,6 +6,8 @@ Rows here are written only by `casetrail.cases.services`; the stage only through
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 
@@ -248,6 +250,23 @@ class HandOver(models.Model):
 
     class Meta:
         ordering = ["-offered_at"]
+
+    @property
+    def is_lapsed(self) -> bool:
+        """Unanswered past its response date (computed each time; see casetrail.cases.access)."""
+        from casetrail.cases.access import offer_lapsed
+
+        return offer_lapsed(self)
+
+    @property
+    def respond_by(self) -> date:
+        from casetrail.cases.access import offer_due_on
+
+        return offer_due_on(self)
+
+    @property
+    def state_display(self) -> str:
+        return "Lapsed unanswered" if self.is_lapsed else self.get_status_display()
 
 
 class ReferrerConsultation(AppendOnlyModel):

@@ -14,7 +14,7 @@ from casetrail import clock
 from casetrail.accounts.models import User
 from casetrail.audit.models import Event
 from casetrail.audit.services import access_log
-from casetrail.cases.access import view_of, visible_cases
+from casetrail.cases.access import live_offers, offer_due_on, view_of, visible_cases
 from casetrail.cases.models import (
     Assessment,
     Case,
@@ -30,7 +30,6 @@ from casetrail.core.errors import NotFound
 from casetrail.core.lifecycle import Stage
 from casetrail.core.policy import View  # noqa: F401 (re-exported for the API)
 from casetrail.core.schedules import (
-    handover_response_due,
     post_exit_review_dates,
     tasking_acknowledgement_due,
 )
@@ -150,14 +149,11 @@ def my_work(*, user: User) -> MyWork:
         work.tasks.append(WorkItem("information_request", "Answer information request", request.case,
                                    request.due_on, "web:information-request-reply", (request.pk,)))
     work.tasks.sort(key=lambda t: (t.due_on is None, t.due_on or today))
-    work.awaiting_acceptance = list(
-        HandOver.objects.filter(to_user=user, status=HandOver.Status.OFFERED).select_related("case", "from_agency")
-    )
-    work.offered_by_me = list(
-        HandOver.objects.filter(offered_by=user, status=HandOver.Status.OFFERED).select_related("case", "to_agency")
-    )
-    for offer in work.offered_by_me:
-        offer.due_on = handover_response_due(offer.offered_at.date())  # type: ignore[attr-defined]
+    # A lapsed offer is no longer awaiting anyone: the offerer hears of it as a safeguard finding.
+    work.awaiting_acceptance = list(live_offers().filter(to_user=user).select_related("case", "from_agency"))
+    work.offered_by_me = list(live_offers().filter(offered_by=user).select_related("case", "to_agency"))
+    for offer in [*work.awaiting_acceptance, *work.offered_by_me]:
+        offer.due_on = offer_due_on(offer)  # type: ignore[attr-defined]
     return work
 
 

@@ -18,7 +18,14 @@ from casetrail import clock
 from casetrail.accounts.models import Agency, User
 from casetrail.audit.services import access_log, event_record
 from casetrail.cases import safeguards
-from casetrail.cases.access import allowed, require
+from casetrail.cases.access import (
+    allowed,
+    live_offers,
+    offer_due_on,
+    offer_lapsed,
+    owner_refusal,
+    require,
+)
 from casetrail.cases.earlier_records import possible_matches_find
 from casetrail.cases.models import (
     AgendaItem,
@@ -59,7 +66,7 @@ from casetrail.core.errors import (
     Unmet,
 )
 from casetrail.core.lifecycle import TRANSITIONS, Action, CaseFacts, Stage, unmet_conditions
-from casetrail.core.policy import Permission, View, acting_role
+from casetrail.core.policy import Ownable, Permission, View, acting_role
 from casetrail.core.roles import AgencyKind, Role
 from casetrail.core.schedules import information_request_due, post_exit_review_dates
 from casetrail.people.models import Person
@@ -186,6 +193,10 @@ def _event(case: Case, kind: str, subject: Any, user: User, role: str, on: date 
                  summary=summary, data=data)
     access_log(user=user, operation="alteration", subject=subject, case=case, person=case.person,
                channel=channel_var.get())
+
+
+def _refusal(reason: str | None) -> list[str]:
+    return [reason] if reason else []
 
 
 def _duty_owner(agency: Agency) -> User:
@@ -405,8 +416,13 @@ def information_request_create(*, user: User, case: Case, to_agency: Agency | No
         requested_on=_occurred(case, requested_on),
     )
     assert to_agency is not None and requested_on is not None
+    owner = _duty_owner(to_agency)
+    refused = owner_refusal(Ownable.INFORMATION_REQUEST, owner, case, addressed_agency_id=to_agency.pk)
+    if refused:
+        raise InvalidInput.single("to_agency", f"{to_agency.name}'s duty owner cannot answer information "
+                                               f"requests ({refused[0].lower()}{refused[1:]}); choose another agency")
     request = InformationRequest.objects.create(
-        case=case, to_agency=to_agency, owner_user=_duty_owner(to_agency), question=question.strip(),
+        case=case, to_agency=to_agency, owner_user=owner, question=question.strip(),
         requested_by=user, requested_on=requested_on, due_on=information_request_due(requested_on),
     )
     _save(case)
@@ -645,7 +661,8 @@ def support_action_add(*, user: User, case: Case, description: str, vulnerabilit
         description=["Describe the support action"] if len(description.strip()) < 10 else [],
         vulnerabilities=["Select at least one vulnerability this action addresses"] if not codes else
         (["Select vulnerabilities identified in the latest submitted assessment"] if not set(codes) <= known else []),
-        owner_user=["Select who owns this action"] if owner_user is None or owner_user.agency_id is None else [],
+        owner_user=["Select who owns this action"] if owner_user is None else
+        _refusal(owner_refusal(Ownable.SUPPORT_ACTION, owner_user, case)),
         due_on=["Enter the date the action is due"] if due_on is None else
         (["The due date must be today or later"] if due_on < clock.today() else []),
     )
@@ -665,11 +682,10 @@ def support_action_complete(*, user: User, action: SupportAction, status: str, c
                             note: str) -> SupportAction:
     action = SupportAction.objects.select_for_update().get(pk=action.pk)
     case = action.case
-    if user.pk != action.owner_user_id:
-        case, role = _begin(user, Permission.PLAN_SUPPORT, case, None)
-    else:
-        case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
-        role = next(iter(sorted(user.role_set)), "")
+    # The owner completes it only while they still may own it; otherwise the panel's planners do.
+    owner_may = user.pk == action.owner_user_id and owner_refusal(Ownable.SUPPORT_ACTION, user, case) is None
+    case, role = _begin(user, Permission.DELIVER_SUPPORT_ACTION if owner_may else Permission.PLAN_SUPPORT,
+                        case, None)
     if action.status != WorkStatus.OPEN:
         raise InvalidInput.single("status", "This action is already finished")
     _errors(status=["Select whether the action was delivered or cancelled"]
@@ -698,7 +714,8 @@ def tasking_commission(*, user: User, case: Case, provider_user: User | None, se
         if case.stage != Stage.SUPPORT else [],
         provider_user=["Select an intervention provider"] if provider_user is None else
         (["Only an approved intervention provider with current vetting can be tasked"]
-         if worker is None or not worker.is_approved_on(day) else []),
+         if worker is None or not worker.is_approved_on(day) else
+         _refusal(owner_refusal(Ownable.TASKING, provider_user, case))),
         sessions_commissioned=["Enter the number of sessions commissioned, between 1 and 50"]
         if not sessions_commissioned or not 1 <= sessions_commissioned <= 50 else [],
         purpose=["Describe what the sessions are for"] if len(purpose.strip()) < 10 else [],
@@ -1025,21 +1042,19 @@ def _owner_of(target: Any) -> User:
     return owner
 
 
-def _receiver_errors(target: Any, to_user: User | None) -> list[str]:
-    """Why `to_user` cannot take `target` over, or nothing if they can."""
+def _receiver_errors(case: Case, target_type: str, target: Any, to_user: User | None,
+                     offerer: User | None = None) -> list[str]:
+    """Why `to_user` cannot take `target` over, or nothing if they can: the policy's rule for who
+    may own this kind of work on this case (casetrail.core.policy.owner_denial)."""
     if to_user is None or not to_user.is_active:
         return ["Select the person to hand over to"]
+    if offerer is not None and to_user.pk == offerer.pk:
+        return ["You cannot hand something over to yourself: choose the person who is to take it on"]
     if to_user.pk == _owner_of(target).pk:
         return ["They already own it"]
-    if to_user.agency_id is None:
-        return ["The receiver must belong to an agency"]
-    if isinstance(target, Tasking):
-        from casetrail.providers.models import ProviderWorker
-
-        worker = ProviderWorker.objects.filter(user=to_user).select_related("organisation").first()
-        if worker is None or not worker.is_approved_on(clock.today()):
-            return ["A tasking can only be handed to an approved intervention provider with current vetting"]
-    return []
+    addressed = target.to_agency_id if isinstance(target, InformationRequest) else None
+    refused = owner_refusal(Ownable(target_type), to_user, case, addressed_agency_id=addressed)
+    return [f"{to_user.display_name} cannot take this on: {refused[0].lower()}{refused[1:]}"] if refused else []
 
 
 def _target(case: Case, target_type: str, target_id: int) -> Any:
@@ -1061,11 +1076,10 @@ def handover_offer(*, user: User, case: Case, target_type: str, target_id: int, 
                    reason: str) -> HandOver:
     case, role = _begin(user, Permission.OFFER_HANDOVER, case, None)
     target = _target(case, target_type, target_id)
-    pending = HandOver.objects.filter(case=case, target_type=target_type, target_id=target_id,
-                                      status=HandOver.Status.OFFERED).exists()
+    pending = live_offers().filter(case=case, target_type=target_type, target_id=target_id).exists()
     _errors(
         stage=["A closed case cannot be handed over"] if case.stage == Stage.CLOSED else [],
-        to_user=_receiver_errors(target, to_user),
+        to_user=_receiver_errors(case, target_type, target, to_user, offerer=user),
         reason=rationale_errors(reason),
         target_id=["A hand-over of this is already awaiting an answer"] if pending else [],
     )
@@ -1089,6 +1103,11 @@ def handover_respond(*, user: User, handover: HandOver, accept: bool | None, not
         raise AccessDenied("Only the person the hand-over was offered to can answer it.")
     if handover.status != HandOver.Status.OFFERED:
         raise InvalidInput.single("", "This hand-over has already been answered")
+    if accept and offer_lapsed(handover):
+        # Declining a lapsed offer only records the answer; accepting it would grant what has ended.
+        raise InvalidInput.single("accept", f"This offer lapsed after {offer_due_on(handover):%-d %B %Y} "
+                                            "without an answer, so it can no longer be accepted; ask "
+                                            "for it to be offered again")
     case = Case.objects.select_for_update().get(pk=handover.case_id)
     target = _target(case, handover.target_type, handover.target_id)
     _errors(accept=["Select whether you accept"] if accept is None else [],
@@ -1097,7 +1116,7 @@ def handover_respond(*, user: User, handover: HandOver, accept: bool | None, not
             # Things may have moved on since the offer: someone else took it over, or vetting lapsed.
             target_id=["Someone else has taken this over since the offer was made"]
             if accept and _owner_of(target).pk != handover.from_user_id else [],
-            to_user=_receiver_errors(target, user) if accept else [])
+            to_user=_receiver_errors(case, handover.target_type, target, user) if accept else [])
     handover.status = HandOver.Status.ACCEPTED if accept else HandOver.Status.DECLINED
     handover.responded_at, handover.response_note = clock.now(), note.strip()
     handover.save(update_fields=["status", "responded_at", "response_note"])

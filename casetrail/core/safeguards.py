@@ -256,6 +256,7 @@ class HandOverRec:
     from_user_id: int | None
     to_user_id: int | None
     responded_recorded_on: date | None = None
+    offered_by_id: int | None = None  # who made the offer (the owner, or someone acting for them)
 
 
 @dataclass(frozen=True)
@@ -832,11 +833,14 @@ def _ownership_findings(record: CaseRecord, today: date, policy: SafeguardPolicy
         due = add_working_days(h.offered_on, policy.handover_response_working_days)
         if today > due:
             severity, chairs = _escalation(due, today, policy, record.chair_ids)
+            # The offer lapses with its response date: it can no longer be accepted and gives no
+            # access, so the work stays with its owner and the offerer must act again.
             found.append(Finding(
                 "handover.unanswered", f"handover.unanswered:{h.id}", record.case_id,
-                f"The hand-over of the {h.what} offered on {h.offered_on:%-d %B %Y} has not been accepted or "
-                "declined; until it is, the current owner keeps it.", "The receiver (accept or decline)",
-                due + timedelta(days=1), severity, _ids(h.to_user_id, h.from_user_id), chairs))
+                f"The hand-over of the {h.what} offered on {h.offered_on:%-d %B %Y} was not answered by "
+                f"{due:%-d %B %Y} and has lapsed; the current owner keeps it. Offer it again, or to someone "
+                "else.", "The person who offered it (offer it again or keep it)",
+                due + timedelta(days=1), severity, _ids(h.offered_by_id, h.from_user_id, h.to_user_id), chairs))
     return found
 
 

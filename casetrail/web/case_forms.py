@@ -39,10 +39,10 @@ def _rationale(label: str = "Rationale", hint: str = "Explain the decision so th
     return forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": 5}), help_text=hint)
 
 
-def _staff_choices(field: Any) -> None:
-    """Anyone who can own work: active staff with an agency, shown with agency and roles."""
-    field.queryset = User.objects.filter(is_active=True, agency__isnull=False).exclude(
-        roles=[Role.REFERRER.value]).select_related("agency")
+def _owner_choices(field: Any, people: Any) -> None:
+    """Only the people the access policy lets own this work (casetrail.cases.access.eligible_owners),
+    shown with agency and roles."""
+    field.queryset = people
     field.label_from_instance = lambda u: f"{u.display_name} ({u.agency}, {u.roles_display})"
 
 
@@ -155,6 +155,11 @@ class InformationRequestForm(GovukForm):
     question = forms.CharField(label="What you need to know", widget=forms.Textarea(attrs={"rows": 4}))
     requested_on = _date("Date of the request")
 
+    def __init__(self, *args: Any, agencies: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if agencies is not None:  # only agencies whose duty owner may answer (the access policy)
+            self.fields["to_agency"].queryset = agencies  # type: ignore[attr-defined]
+
 
 class InformationReplyForm(GovukForm):
     reply = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 6}))
@@ -212,10 +217,10 @@ class SupportActionForm(GovukForm):
                                         empty_label="Select a person")
     due_on = GovukDateField(label="Due date")
 
-    def __init__(self, *args: Any, vulnerabilities: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, vulnerabilities: list[tuple[str, str]], owners: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["vulnerabilities"].choices = vulnerabilities  # type: ignore[attr-defined]
-        _staff_choices(self.fields["owner_user"])
+        _owner_choices(self.fields["owner_user"], owners)
 
 
 class SupportActionCompleteForm(GovukForm):
@@ -426,10 +431,10 @@ class HandOverForm(GovukForm):
     to_user = forms.ModelChoiceField(label="Hand over to", queryset=User.objects.none(), empty_label="Select a person")
     reason = _rationale("Why you are handing it over")
 
-    def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, targets: list[tuple[str, str]], receivers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = targets  # type: ignore[attr-defined]
-        _staff_choices(self.fields["to_user"])
+        _owner_choices(self.fields["to_user"], receivers)
 
 
 class HandOverRespondForm(GovukForm):

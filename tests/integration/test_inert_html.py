@@ -274,12 +274,13 @@ def build(world: World, client: Client) -> Hostile:  # noqa: PLR0915 - one journ
                                           occurred_on=base, source=p("cases.SignificantEvent.source"),
                                           summary=p("cases.SignificantEvent.summary"))
         declined = services.handover_offer(user=u["coordinator"], case=case, target_type="support_action",
-                                           target_id=open_action.pk, to_user=u["other_coordinator"],
+                                           target_id=open_action.pk, to_user=u["panel"],
                                            reason=p("cases.HandOver.reason"))
-        services.handover_respond(user=u["other_coordinator"], handover=declined, accept=False,
+        services.handover_respond(user=u["panel"], handover=declined, accept=False,
                                   note=p("cases.HandOver.response_note"))
-        pending = services.handover_offer(user=u["coordinator"], case=case, target_type="information_request",
-                                          target_id=open_question.pk, to_user=u["other_coordinator"],
+        # Only someone who may own the work is offered it: the case, to another council's coordinator.
+        pending = services.handover_offer(user=u["coordinator"], case=case, target_type="case",
+                                          target_id=case.pk, to_user=u["other_coordinator"],
                                           reason=p("cases.HandOver.reason") + " 2")
         services.support_action_complete(user=u["coordinator"], action=open_action, status="done",
                                          completed_on=base, note=p("cases.SupportAction.completion_note") + " 2")
