@@ -19,7 +19,7 @@ from casetrail.accounts.models import Agency, User
 from casetrail.api import schemas as s
 from casetrail.api.auth import TokenAuth
 from casetrail.cases import safeguards, selectors, services
-from casetrail.cases.access import require
+from casetrail.cases.access import allowed, require
 from casetrail.cases.models import (
     Assessment,
     Case,
@@ -294,7 +294,8 @@ def _tasking_out(t: Tasking) -> dict[str, Any]:
 
 def _handover_out(h: HandOver) -> dict[str, Any]:
     return {"id": h.pk, "case_id": h.case_id, "target_type": h.target_type, "target_id": h.target_id,
-            "to_user": h.to_user.display_name, "status": h.status}
+            "to_user": h.to_user.display_name, "status": h.status, "respond_by": h.respond_by,
+            "lapsed": h.is_lapsed}
 
 
 # ---------------------------------------------------------------- referrals
@@ -316,10 +317,25 @@ def create_referral(request: HttpRequest, payload: s.ReferralIn,
                             "concern_types": tuple(payload.concern_types)})
     referral, created = referral_submit(user=_user(request), data=data, idempotency_key=idempotency_key,
                                         channel="api")
-    body = {"reference": referral.reference, "case_reference": referral.case.reference,
-            "case_id": referral.case.pk, "submitted_at": referral.submitted_at,
-            "status": referral.case.get_stage_display()}
+    user = _user(request)
+    case = referral.case
+    earlier = []
+    if allowed(user, Permission.LINK_PERSON, case):
+        earlier = [_earlier_out(r) for r in selectors.case_earlier_records(user=user, case=case, channel="api")
+                   if r.visible_cases]
+    body = {"reference": referral.reference, "case_reference": case.reference,
+            "case_id": case.pk, "submitted_at": referral.submitted_at,
+            "status": case.get_stage_display(), "possible_earlier_records": earlier}
     return Status(201 if created else 200, body)
+
+
+def _earlier_out(r: Any) -> dict[str, Any]:
+    m = r.match
+    return {"person_reference": r.person.reference, "match_probability": m.probability,
+            "match_weight": m.match_weight, "model_version": m.model_version, "found_at": m.found_at,
+            "status": r.status, "evidence": m.evidence,
+            "cases": [{"case_id": c.pk, "case_reference": c.reference, "stage": c.stage} for c in r.visible_cases],
+            "hidden_case_references": [c.reference for c in r.hidden_cases]}
 
 
 @api.get("/referrals/mine", response={200: list[s.ReferralStatusOut], **ERRORS}, tags=["referrals"])
@@ -392,7 +408,7 @@ def _match_out(m: Any) -> dict[str, Any]:
             "match_weight": m.best.match_weight,
             "evidence": [{"field": e.field, "level": e.level, "agrees": e.agrees, "weight": e.weight}
                          for e in m.best.evidence],
-            "referrals": len(m.referrals),
+            "referrals": len(m.visible_cases),
             "cases": [{"case_id": c.pk, "case_reference": c.reference, "stage": c.stage} for c in m.visible_cases],
             "hidden_cases": m.hidden_cases, "rejected": m.rejected is not None}
 
@@ -406,8 +422,12 @@ def match_people(request: HttpRequest, payload: s.IdentityIn) -> Any:
     from casetrail.people.matching import person_matches
 
     user = _user(request)
-    require(user, Permission.SEARCH)
+    # Only those who decide whether two records are one person may match identities: for anyone
+    # else the answer would tell who has been referred (the API must not be an oracle).
+    require(user, Permission.LINK_PERSON)
     errors: dict[str, list[str]] = {}
+    if len(payload.purpose.strip()) < 10:
+        errors["purpose"] = ["Say why you are matching this identity (at least 10 characters); it is recorded"]
     if not (payload.given_names.strip() or payload.family_name.strip() or payload.date_of_birth.strip()):
         errors[""] = ["Give at least a name or a date of birth"]
     if payload.date_of_birth.strip():
@@ -424,10 +444,15 @@ def match_people(request: HttpRequest, payload: s.IdentityIn) -> Any:
                         other_names=tuple(payload.other_names), date_of_birth=payload.date_of_birth.strip(),
                         sex=payload.sex, postcode=payload.postcode, address=payload.address, school=payload.school,
                         nhs_number=payload.nhs_number, upn=payload.upn)
-    matches = person_matches(user=user, identity=identity)
+    # Nothing at all (count, reference, evidence) about a person the caller may not see.
+    matches = [m for m in person_matches(user=user, identity=identity) if m.visible_cases]
+    purpose = f"Identity match: {payload.purpose.strip()}"
     for m in matches:
         access_log(user=user, operation="consultation", subject=m.person, person=m.person, channel="api",
-                   justification="Identity check before or during a referral")
+                   justification=purpose)
+    if not matches:
+        access_log(user=user, operation="consultation", subject=user, channel="api",
+                   justification=f"{purpose} (no person shown)")
     return {"matches": [_match_out(m) for m in matches]}
 
 
@@ -727,6 +752,41 @@ def add_note(request: HttpRequest, case_id: int, payload: s.NoteIn) -> Any:
     return Status(201, _fresh(case))
 
 
+@api.get("/cases/{case_id}/significant-events", response={200: list[s.SignificantEventOut], **ERRORS},
+         tags=["safeguards"])
+def list_significant_events(request: HttpRequest, case_id: int) -> Any:
+    """Arrests, custody, moves, crises, exclusions, partners' news and meeting concerns on the case."""
+    case = _case(request, case_id)
+    require(_user(request), Permission.RECORD_SIGNIFICANT_EVENT, case)
+    answers = {d.details.get("event"): d for d in case.decisions.filter(type="significant_event_response")}
+    return [{"id": e.pk, "kind": e.kind, "occurred_on": e.occurred_on, "source": e.source, "summary": e.summary,
+             "recorded_at": e.recorded_at,
+             "decision": _decision(answers[e.pk]) if e.pk in answers else None}
+            for e in case.significant_events.all()]
+
+
+@api.post("/cases/{case_id}/significant-events", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])
+def record_significant_event(request: HttpRequest, case_id: int, payload: s.SignificantEventIn) -> Any:
+    """Record a significant event: the assessment becomes due again and an open Channel case goes on
+    the next panel agenda; after closure it is flagged to the last owner as a possible re-referral."""
+    case = _case(request, case_id)
+    services.significant_event_record(user=_user(request), case=case, **payload.dict())
+    return Status(201, _fresh(case))
+
+
+@api.post("/cases/{case_id}/significant-events/{event_id}/decision", response={201: s.CaseOut, **ERRORS},
+          tags=["safeguards"])
+def respond_to_significant_event(request: HttpRequest, case_id: int, event_id: int,
+                                 payload: s.SignificantEventResponseIn) -> Any:
+    """The recorded discussion and decision about a significant event."""
+    case = _case(request, case_id)
+    event = case.significant_events.filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("There is no such event on this case.")
+    services.significant_event_respond(user=_user(request), event=event, **payload.dict())
+    return Status(201, _fresh(case))
+
+
 @api.post("/cases/{case_id}/vulnerability-waivers", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])
 def waive_vulnerability(request: HttpRequest, case_id: int, payload: s.WaiverIn) -> Any:
     case = _case(request, case_id)
@@ -792,6 +852,15 @@ def case_matches(request: HttpRequest, case_id: int) -> Any:
     require(_user(request), Permission.LINK_PERSON, case)
     return {"matches": [_match_out(m) for m in selectors.case_matches(user=_user(request), case=case,
                                                                       channel="api")]}
+
+
+@api.get("/cases/{case_id}/earlier-records", response={200: list[s.EarlierRecordOut], **ERRORS}, tags=["people"])
+def case_earlier_records(request: HttpRequest, case_id: int) -> Any:
+    """The case's possible earlier records as found, with where each stands; every one still open
+    blocks the gateway decision. For those who may link people on the case."""
+    case = _case(request, case_id)
+    require(_user(request), Permission.LINK_PERSON, case)
+    return [_earlier_out(r) for r in selectors.case_earlier_records(user=_user(request), case=case, channel="api")]
 
 
 @api.post("/cases/{case_id}/matches/reject", response={201: s.CaseOut, **ERRORS}, tags=["people"])

@@ -62,6 +62,10 @@ class ReferralOut(Schema):
     case_id: int
     submitted_at: datetime
     status: str
+    possible_earlier_records: list[EarlierRecordOut] = Field(
+        [], description="Earlier people this referral's identity matched at or above the safeguard policy's "
+        "threshold when it was recorded. Listed only to callers who may link people on this case, and only "
+        "people with a case the caller may see; all of them must be resolved before the gateway decides.")
 
 
 class DecisionOut(Schema):
@@ -355,6 +359,32 @@ class NoteIn(Schema):
     text: str
 
 
+# Inputs default to empty so that the access check comes first and the service then names each
+# missing or wrong field.
+class SignificantEventIn(Schema):
+    kind: str = Field("", description="arrest_or_charge, into_custody, released, moved, mental_health_crisis, "
+                      "school_exclusion, partner_information or meeting_concern")
+    occurred_on: date | None = None
+    source: str = Field("", description="Who told you, or at which meeting it was raised (up to 200 characters)")
+    summary: str = Field("", description="What happened, in brief (10 to 5,000 characters)")
+
+
+class SignificantEventResponseIn(Schema):
+    outcome: str = Field("", description="discussed, refer_again or no_further_action")
+    rationale: str = ""
+    responded_on: date | None = None
+
+
+class SignificantEventOut(Schema):
+    id: int
+    kind: str
+    occurred_on: date
+    source: str
+    summary: str
+    recorded_at: datetime
+    decision: DecisionOut | None = Field(None, description="The recorded discussion and decision about it")
+
+
 class WaiverIn(Schema):
     code: str
     reason: str
@@ -426,6 +456,8 @@ class HandOverOut(Schema):
     target_id: int
     to_user: str
     status: str
+    respond_by: date  # the last day it can be answered
+    lapsed: bool  # unanswered past respond_by: it can no longer be accepted and gives no access
 
 
 class SearchHitOut(Schema):
@@ -491,6 +523,8 @@ class IdentityIn(Schema):
     school: str = ""
     nhs_number: str = Field("", max_length=40, description="10 digits, spaces allowed; checked (Modulus 11)")
     upn: str = Field("", max_length=40, description="Unique Pupil Number, 13 characters; checked (check letter)")
+    purpose: str = Field("", max_length=500, description="Why you are matching this identity (at least 10 "
+                         "characters); recorded in the access log with each person shown")
 
 
 class EvidenceOut(Schema):
@@ -519,6 +553,20 @@ class MatchOut(Schema):
 
 class MatchesOut(Schema):
     matches: list[MatchOut]
+
+
+class EarlierRecordOut(Schema):
+    person_reference: str
+    match_probability: float = Field(description="As found: never rewritten by a later model")
+    match_weight: float
+    model_version: str = Field(description="The matching model that found it: when it was trained, and a digest")
+    found_at: datetime
+    status: Literal["open", "linked", "rejected"] = Field(
+        description="open: not resolved (blocks the gateway); linked: the same person; rejected: not the same person")
+    evidence: list[EvidenceOut]
+    cases: list[MatchCaseOut] = Field(description="That person's cases the caller may see")
+    hidden_case_references: list[str] = Field(
+        description="That person's cases outside what the caller may see: read them through break glass")
 
 
 class RejectMatchIn(Schema):

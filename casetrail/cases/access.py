@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from casetrail import clock
 from casetrail.accounts.models import User
@@ -10,14 +13,46 @@ from casetrail.cases.models import AgendaItem, BreakGlassGrant, Case, HandOver, 
 from casetrail.core.errors import AccessDenied
 from casetrail.core.lifecycle import Stage
 from casetrail.core.policy import (
+    PERMISSION_ROLES,
+    READ_ONLY_ROLES,
     CaseAccessFacts,
+    Ownable,
     Permission,
     Scope,
     View,
     case_view,
     denial,
+    owner_denial,
+    owner_permissions,
     scopes_for,
 )
+from casetrail.core.schedules import earliest_live_offer_day, handover_lapsed, handover_response_due
+
+# ---------------------------------------------------------------- hand-over offers: live until they lapse
+
+
+def _response_working_days() -> int:
+    from casetrail.cases.safeguards import current_policy
+
+    return current_policy().handover_response_working_days
+
+
+def offer_due_on(offer: HandOver) -> date:
+    """The last day the receiver can answer the offer (the safeguard policy's working days)."""
+    return handover_response_due(timezone.localdate(offer.offered_at), _response_working_days())
+
+
+def offer_lapsed(offer: HandOver) -> bool:
+    """An offer unanswered after its response date has lapsed: computed, never set by a job."""
+    return offer.status == HandOver.Status.OFFERED and handover_lapsed(
+        timezone.localdate(offer.offered_at), clock.today(), _response_working_days())
+
+
+def live_offers() -> QuerySet[HandOver]:
+    """Offers still awaiting an answer and not lapsed: the only ones that give access or can be accepted."""
+    first_day = earliest_live_offer_day(clock.today(), _response_working_days())
+    since = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
+    return HandOver.objects.filter(status=HandOver.Status.OFFERED, offered_at__gte=since)
 
 
 def _scope_q(scope: Scope, user: User) -> Q:
@@ -42,9 +77,7 @@ def _scope_q(scope: Scope, user: User) -> Q:
     if scope is Scope.OWN_REFERRAL:
         return Q(referral__submitted_by=user)
     if scope is Scope.HANDOVER_OFFER:
-        return Q(
-            Exists(HandOver.objects.filter(case=OuterRef("pk"), to_user=user, status=HandOver.Status.OFFERED))
-        )
+        return Q(Exists(live_offers().filter(case=OuterRef("pk"), to_user=user)))
     if scope is Scope.BREAK_GLASS:
         return Q(Exists(BreakGlassGrant.objects.filter(case=OuterRef("pk"), user=user,
                                                        expires_at__gt=clock.now())))
@@ -82,7 +115,7 @@ def access_facts(case: Case) -> CaseAccessFacts:
             Tasking.objects.filter(case=case).values_list("provider_agency_id", flat=True)
         ),
         offered_to_user_ids=frozenset(
-            HandOver.objects.filter(case=case, status=HandOver.Status.OFFERED).values_list("to_user_id", flat=True)
+            live_offers().filter(case=case).values_list("to_user_id", flat=True)
         ),
         break_glass_user_ids=frozenset(
             BreakGlassGrant.objects.filter(case=case, expires_at__gt=clock.now()).values_list("user_id", flat=True)
@@ -111,3 +144,39 @@ def allowed(user: User, permission: Permission, case: Case | None = None) -> boo
     except AccessDenied:
         return False
     return True
+
+
+# ---------------------------------------------------------------- who may own what
+
+
+def _approved_provider(user: User) -> bool:
+    from casetrail.providers.models import ProviderWorker
+
+    worker = ProviderWorker.objects.filter(user=user).select_related("organisation").first()
+    return worker is not None and worker.is_approved_on(clock.today())
+
+
+def owner_refusal(kind: Ownable, user: User | None, case: Case, *, addressed_agency_id: int | None = None,
+                  facts: CaseAccessFacts | None = None) -> str | None:
+    """Why this user may not own (or be offered) this kind of work on this case; None when they may.
+    The policy's `owner_denial` decides; this only gathers the recorded facts it reads."""
+    if user is None or not user.is_active:
+        return "Select an active person"
+    if user.agency_id is None:
+        return "They belong to no agency, so they cannot own work on a case"
+    return owner_denial(kind, user.as_actor(), facts or access_facts(case), addressed_agency_id=addressed_agency_id,
+                        approved_provider=kind is Ownable.TASKING and _approved_provider(user))
+
+
+def eligible_owners(kind: Ownable, case: Case, *, addressed_agency_id: int | None = None) -> QuerySet[User]:
+    """Everyone who may own this kind of work on this case: the only people a form or API offers."""
+    facts = access_facts(case)
+    # Only people holding a role that does this work are asked about (saves a look-up per person).
+    roles = {r for p in owner_permissions(kind, facts.stage) for r in PERMISSION_ROLES[p]} - READ_ONLY_ROLES
+    candidates = User.objects.filter(is_active=True, agency__isnull=False)
+    if addressed_agency_id is not None:
+        candidates = candidates.filter(agency_id=addressed_agency_id)
+    ids = [u.pk for u in candidates.select_related("agency")
+           if u.role_set & roles
+           and owner_refusal(kind, u, case, addressed_agency_id=addressed_agency_id, facts=facts) is None]
+    return User.objects.filter(pk__in=ids).select_related("agency").order_by("last_name", "first_name")

@@ -6,6 +6,8 @@ Rows here are written only by `casetrail.cases.services`; the stage only through
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 
@@ -249,6 +251,23 @@ class HandOver(models.Model):
     class Meta:
         ordering = ["-offered_at"]
 
+    @property
+    def is_lapsed(self) -> bool:
+        """Unanswered past its response date (computed each time; see casetrail.cases.access)."""
+        from casetrail.cases.access import offer_lapsed
+
+        return offer_lapsed(self)
+
+    @property
+    def respond_by(self) -> date:
+        from casetrail.cases.access import offer_due_on
+
+        return offer_due_on(self)
+
+    @property
+    def state_display(self) -> str:
+        return "Lapsed unanswered" if self.is_lapsed else self.get_status_display()
+
 
 class ReferrerConsultation(AppendOnlyModel):
     """The referrer's view was sought and recorded (F4): not a one-way update."""
@@ -334,3 +353,58 @@ class BreakGlassGrant(models.Model):
     class Meta:
         ordering = ["-granted_at"]
         indexes = [models.Index(fields=["user", "expires_at"])]
+
+
+class PossibleMatch(AppendOnlyModel):
+    """An earlier person a referral's identity matched at or above the policy's threshold, kept as
+    it was found: the probability, model and evidence shown that day are never rewritten.
+
+    Whether it is resolved is not stored here: it follows from the case's link, unlink and
+    match-rejected decisions, so undoing a link opens it again (DESIGN.md principle 11).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="possible_matches")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    # The earlier referral whose recorded identity scored best.
+    matched_referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="+")
+    probability = models.FloatField()
+    match_weight = models.FloatField()
+    model_version = models.CharField(max_length=64)
+    evidence = models.JSONField(default=list)  # [{field, level, agrees, weight}, ...]
+    found_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["found_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "person"], name="possible_match_once_per_person")]
+
+    @property
+    def percent(self) -> str:
+        return f"{self.probability * 100:.1f}%" if self.probability < 0.999 else "over 99.9%"
+
+
+class SignificantEvent(AppendOnlyModel):
+    """Something that changes the picture of a person, recorded on their case with its date and
+    source: it makes the assessment stale, brings an open Channel case back to the panel and, after
+    closure, asks whether to refer again. Its discussion and decision is a `Decision` naming it."""
+
+    class Kind(models.TextChoices):
+        ARREST_OR_CHARGE = "arrest_or_charge", "Arrest or charge"
+        INTO_CUSTODY = "into_custody", "Taken into custody"
+        RELEASED = "released", "Released from custody"
+        MOVED = "moved", "Moved address or area"
+        MENTAL_HEALTH_CRISIS = "mental_health_crisis", "Mental-health crisis"
+        SCHOOL_EXCLUSION = "school_exclusion", "Excluded from school or college"
+        PARTNER_INFORMATION = "partner_information", "New information from a partner"
+        MEETING_CONCERN = "meeting_concern", "Concern raised at a multi-agency meeting"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="significant_events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    occurred_on = models.DateField()
+    source = models.CharField(max_length=200)  # who told us, or where it was raised
+    summary = models.TextField()
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_role = models.CharField(max_length=32)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["occurred_on", "id"]

@@ -22,9 +22,11 @@ from django.utils import timezone
 
 from casetrail import clock
 from casetrail.accounts.models import User
+from casetrail.cases.earlier_records import match_records, person_and_merged
 from casetrail.cases.models import Assessment, Case, Review, Tasking, WorkStatus
 from casetrail.core import frameworks
 from casetrail.core import safeguards as core
+from casetrail.core.decisions import DecisionType
 from casetrail.core.lifecycle import Stage
 from casetrail.core.roles import Role
 from casetrail.core.safeguard_policy import DEFAULT_POLICY, SafeguardPolicy
@@ -128,6 +130,18 @@ def _notices(case: Case) -> tuple[core.NoticeRec, ...]:
     return tuple(core.NoticeRec(int(m.data.get("decision_id", 0)), _day(m.sent_at)) for m in sent)
 
 
+def _significant_events(case: Case) -> tuple[core.SignificantEventRec, ...]:
+    """The case's significant events, each with the day its discussion and decision was recorded."""
+    responded: dict[int, date] = {}
+    for d in case.decisions.filter(type=DecisionType.SIGNIFICANT_EVENT_RESPONSE).order_by("recorded_at"):
+        responded.setdefault(int(d.details.get("event", 0)), _day(d.recorded_at))
+    return tuple(
+        core.SignificantEventRec(e.pk, e.kind, e.get_kind_display(), e.occurred_on, _day(e.recorded_at),
+                                 responded.get(e.pk))
+        for e in case.significant_events.all()
+    )
+
+
 def _linked_on(events: list[Any]) -> date | None:
     """The day someone last linked this case's referral to an earlier person, if ever."""
     links = [e for e in events if e.kind == "person.linked"]
@@ -143,10 +157,11 @@ def case_record(case: Case) -> core.CaseRecord:
     ) or (core.StateRec(_day(case.opened_at), case.stage, case.owner_user_id, case.owner_agency_id),)
     completion = _completion_days(case)
     referral = case.referral
-    earlier = tuple(
-        _day(r.submitted_at)
-        for r in type(referral).objects.filter(person_id=case.person_id, submitted_at__lt=referral.submitted_at)
+    earlier = list(
+        type(referral).objects.filter(person_id__in=person_and_merged(case.person),
+                                      submitted_at__lt=referral.submitted_at).values_list("pk", "submitted_at")
     )
+    duty_owner = case.owner_agency.duty_owner_id
     return core.CaseRecord(
         case_id=case.pk,
         referred_on=_day(referral.submitted_at),
@@ -175,7 +190,7 @@ def case_record(case: Case) -> core.CaseRecord:
                       for r in case.reviews.filter(kind=Review.Kind.POST_EXIT).select_related("decision")),
         handovers=tuple(
             core.HandOverRec(h.pk, h.target_type.replace("_", " "), _day(h.offered_at), h.from_user_id,
-                             h.to_user_id, _day(h.responded_at) if h.responded_at else None)
+                             h.to_user_id, _day(h.responded_at) if h.responded_at else None, h.offered_by_id)
             for h in case.handovers.all()
         ),
         events=tuple(
@@ -183,8 +198,13 @@ def case_record(case: Case) -> core.CaseRecord:
                           tuple((str(k), str(v)) for k, v in e.data.items()))
             for e in events if e.kind != "case.state"
         ),
-        earlier_referrals=earlier,
+        earlier_referrals=tuple(_day(at) for _, at in earlier),
+        earlier_referral_ids=tuple(pk for pk, _ in earlier),
         history_known_on=_linked_on(events),
+        possible_matches=match_records(case),
+        duty_owner_id=duty_owner,
+        significant_events=_significant_events(case),
+        agenda=tuple((_day(i.added_at), i.meeting.meets_on) for i in case.agenda_items.select_related("meeting")),
         holds=tuple(core.HoldRec(h.get_reason_kind_display() + ": " + h.reason, h.placed_on, h.lifted_on)
                     for h in case.holds.all()),
         owner_active=case.owner_user.is_active,
@@ -220,7 +240,9 @@ def _cases_concerning(user: User) -> Any:
         condition |= Q(taskings__provider_agency=user.agency_id)
     if user.has_role(Role.PANEL_CHAIR):
         condition |= Q(local_authority_id=user.agency_id)
-    return visible_cases(user).exclude(stage=Stage.CLOSED).filter(condition).distinct()
+    # Closed cases too where something happened since: it may mean referring the person again.
+    open_or_watched = ~Q(stage=Stage.CLOSED) | Q(significant_events__isnull=False)
+    return visible_cases(user).filter(open_or_watched).filter(condition).distinct()
 
 
 def findings_for(user: User, *, as_of: date | None = None) -> list[tuple[Case, core.Finding]]:
@@ -238,7 +260,8 @@ def findings_for(user: User, *, as_of: date | None = None) -> list[tuple[Case, c
 
 def notify_candidates(day: date) -> Any:
     """Open cases, and those closed lately: an override at closure, say, must still be told."""
-    return Case.objects.filter(~Q(stage=Stage.CLOSED) | Q(closed_on__gte=day - timedelta(days=31)))
+    return Case.objects.filter(~Q(stage=Stage.CLOSED) | Q(closed_on__gte=day - timedelta(days=31))
+                               | Q(significant_events__isnull=False)).distinct()
 
 
 def findings_notify(*, as_of: date | None = None, cases: Any = None) -> int:

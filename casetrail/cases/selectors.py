@@ -14,7 +14,7 @@ from casetrail import clock
 from casetrail.accounts.models import User
 from casetrail.audit.models import Event
 from casetrail.audit.services import access_log
-from casetrail.cases.access import view_of, visible_cases
+from casetrail.cases.access import live_offers, offer_due_on, view_of, visible_cases
 from casetrail.cases.models import (
     Assessment,
     Case,
@@ -30,7 +30,6 @@ from casetrail.core.errors import NotFound
 from casetrail.core.lifecycle import Stage
 from casetrail.core.policy import View  # noqa: F401 (re-exported for the API)
 from casetrail.core.schedules import (
-    handover_response_due,
     post_exit_review_dates,
     tasking_acknowledgement_due,
 )
@@ -150,14 +149,11 @@ def my_work(*, user: User) -> MyWork:
         work.tasks.append(WorkItem("information_request", "Answer information request", request.case,
                                    request.due_on, "web:information-request-reply", (request.pk,)))
     work.tasks.sort(key=lambda t: (t.due_on is None, t.due_on or today))
-    work.awaiting_acceptance = list(
-        HandOver.objects.filter(to_user=user, status=HandOver.Status.OFFERED).select_related("case", "from_agency")
-    )
-    work.offered_by_me = list(
-        HandOver.objects.filter(offered_by=user, status=HandOver.Status.OFFERED).select_related("case", "to_agency")
-    )
-    for offer in work.offered_by_me:
-        offer.due_on = handover_response_due(offer.offered_at.date())  # type: ignore[attr-defined]
+    # A lapsed offer is no longer awaiting anyone: the offerer hears of it as a safeguard finding.
+    work.awaiting_acceptance = list(live_offers().filter(to_user=user).select_related("case", "from_agency"))
+    work.offered_by_me = list(live_offers().filter(offered_by=user).select_related("case", "to_agency"))
+    for offer in [*work.awaiting_acceptance, *work.offered_by_me]:
+        offer.due_on = offer_due_on(offer)  # type: ignore[attr-defined]
     return work
 
 
@@ -251,8 +247,9 @@ def latest_assessment(case: Case) -> Assessment | None:
 
 
 def case_matches(*, user: User, case: Case, channel: str = "web") -> list[Any]:
-    """Earlier people this case's referral may be, with their evidence and the histories this
-    user may see; each suggestion looked at is logged as a consultation of that person."""
+    """Weaker suggestions: earlier people this case's referral may be, as matched now, other than
+    its possible earlier records, with their evidence and the histories this user may see; each
+    suggestion looked at is logged as a consultation of that person."""
     from casetrail.cases.services import DecisionType
     from casetrail.people.matching import identity_of, person_matches
 
@@ -262,9 +259,75 @@ def case_matches(*, user: User, case: Case, channel: str = "web") -> list[Any]:
                 .select_related("author")}
     referral = case.referral
     own = [r.pk for r in referral.person.referrals.all()]
-    matches = person_matches(user=user, identity=identity_of(referral), exclude_person=case.person,
-                             exclude_referrals=own, rejected=rejected)
+    from casetrail.people.matching import current_person
+
+    kept = {current_person(m.person).pk for m in case.possible_matches.select_related("person")}
+    matches = [m for m in person_matches(user=user, identity=identity_of(referral), exclude_person=case.person,
+                                         exclude_referrals=own, rejected=rejected)
+               if m.person.pk not in kept and m.visible_cases]  # nothing of people the user may not see
     for match in matches:
         access_log(user=user, operation="consultation", subject=match.person, case=case, person=match.person,
                    channel=channel, justification=f"Possible earlier record of the person referred in {case.reference}")
     return matches
+
+
+@dataclass
+class EarlierRecord:
+    """A possible earlier record of the case's person as a reader sees it: the match as found,
+    where it stands, and the referrals and cases of that person this reader may see."""
+
+    match: Any  # PossibleMatch
+    person: Person  # the person record it now lives on
+    status: str  # open | linked | rejected
+    decision: Any  # the decision that resolved it, while resolved
+    referrals: list[Any]  # the person's referrals this reader may see
+    visible_cases: list[Case]
+    hidden_cases: list[Case]  # outside what the reader may see: readable only through break glass
+
+    @property
+    def percent(self) -> str:
+        return str(self.match.percent)
+
+
+def case_earlier_records(*, user: User, case: Case, channel: str = "web") -> list[EarlierRecord]:
+    """The case's possible earlier records, oldest first, for someone who may resolve them; each
+    person shown is logged as a consultation of their record."""
+    from casetrail.cases.earlier_records import distinct_people, person_and_merged, resolutions
+    from casetrail.people.matching import current_person
+
+    if view_of(user, case) is not View.FULL:
+        raise NotFound("There is no case with that id that you can see.")
+    matches = distinct_people(case.possible_matches.select_related("person", "matched_referral"))
+    states = resolutions(case, matches)
+    visible = visible_cases(user)
+    records = []
+    for match in matches:
+        person = current_person(match.person)
+        cases = list(Case.objects.filter(person_id__in=person_and_merged(person)).exclude(pk=case.pk)
+                     .select_related("referral").order_by("opened_at"))
+        seen = set(visible.filter(pk__in=[c.pk for c in cases]).values_list("pk", flat=True))
+        state = states[match.pk]
+        records.append(EarlierRecord(
+            match=match, person=person, status=state.status, decision=state.decision,
+            referrals=[c.referral for c in cases if c.pk in seen],
+            visible_cases=[c for c in cases if c.pk in seen], hidden_cases=[c for c in cases if c.pk not in seen]))
+        access_log(user=user, operation="consultation", subject=person, case=case, person=person, channel=channel,
+                   justification=f"Possible earlier record of the person referred in {case.reference}")
+    return records
+
+
+def unresolved_earlier_records(*, user: User) -> list[tuple[Case, Any]]:
+    """Possible earlier records nobody has resolved, on cases this user may resolve them on,
+    oldest first (for their work list)."""
+    from casetrail.cases.access import allowed
+    from casetrail.cases.earlier_records import unresolved
+    from casetrail.core.policy import Permission
+
+    if not allowed(user, Permission.LINK_PERSON):
+        return []
+    found = []
+    cases = visible_cases(user).exclude(stage=Stage.CLOSED).filter(possible_matches__isnull=False).distinct()
+    for case in cases.select_related("referral", "person", "owner_user"):
+        if allowed(user, Permission.LINK_PERSON, case):
+            found += [(case, m) for m in unresolved(case)]
+    return sorted(found, key=lambda cm: (cm[1].found_at, cm[1].pk))

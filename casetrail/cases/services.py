@@ -7,9 +7,10 @@ writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
 
@@ -17,7 +18,15 @@ from casetrail import clock
 from casetrail.accounts.models import Agency, User
 from casetrail.audit.services import access_log, event_record
 from casetrail.cases import safeguards
-from casetrail.cases.access import require
+from casetrail.cases.access import (
+    allowed,
+    live_offers,
+    offer_due_on,
+    offer_lapsed,
+    owner_refusal,
+    require,
+)
+from casetrail.cases.earlier_records import possible_matches_find
 from casetrail.cases.models import (
     AgendaItem,
     Assessment,
@@ -33,6 +42,7 @@ from casetrail.cases.models import (
     RetentionHold,
     Review,
     Session,
+    SignificantEvent,
     SupportAction,
     Tasking,
     VulnerabilityWaiver,
@@ -56,12 +66,15 @@ from casetrail.core.errors import (
     Unmet,
 )
 from casetrail.core.lifecycle import TRANSITIONS, Action, CaseFacts, Stage, unmet_conditions
-from casetrail.core.policy import Permission, View, acting_role
+from casetrail.core.policy import Ownable, Permission, View, acting_role
 from casetrail.core.roles import AgencyKind, Role
 from casetrail.core.schedules import information_request_due, post_exit_review_dates
 from casetrail.people.models import Person
 from casetrail.people.services import person_index
 from casetrail.web.logging import channel_var
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 GATEWAY_OUTCOMES = {
     "no_further_action": Action.GATEWAY_NO_FURTHER_ACTION,
@@ -136,17 +149,23 @@ def _move(case: Case, action: Action, facts: CaseFacts, gates: Sequence[Unmet] =
     In a replay of the old process (and only there) a refused move is recorded as overridden
     and goes ahead, so that every later failure can still be checked.
     """
-    refused = [*unmet_conditions(action, facts), *gates]
-    if refused:
-        if not safeguards.is_historic() or any(u.code == "stage.not_allowed" for u in refused):
-            raise TransitionNotAllowed(action.value, refused)
-        event_record(kind="gate.overridden", subject=case, case=case,
-                     summary=f"'{action.value.replace('_', ' ').capitalize()}' went ahead as in the old process.",
-                     data={"action": action.value, "rules": [u.code for u in refused],
-                           "unmet": " ".join(u.message for u in refused),
-                           "unmet_list": [{"code": u.code, "message": u.message, "who": u.who} for u in refused]})
+    _gate(case, action.value, [*unmet_conditions(action, facts), *gates])
     case.stage = TRANSITIONS[action].target.value
     _save(case, stage=case.stage, **fields)
+
+
+def _gate(case: Case, action: str, refused: Sequence[Unmet]) -> None:
+    """Refuse `action` for every unmet condition; in a replay of the old process record it as
+    overridden instead and let it go ahead."""
+    if not refused:
+        return
+    if not safeguards.is_historic() or any(u.code == "stage.not_allowed" for u in refused):
+        raise TransitionNotAllowed(action, list(refused))
+    event_record(kind="gate.overridden", subject=case, case=case,
+                 summary=f"'{action.replace('_', ' ').capitalize()}' went ahead as in the old process.",
+                 data={"action": action, "rules": [u.code for u in refused],
+                       "unmet": " ".join(u.message for u in refused),
+                       "unmet_list": [{"code": u.code, "message": u.message, "who": u.who} for u in refused]})
 
 
 STATE_FIELDS = {"stage", "owner_user", "owner_user_id", "owner_agency", "owner_agency_id"}
@@ -176,6 +195,10 @@ def _event(case: Case, kind: str, subject: Any, user: User, role: str, on: date 
                channel=channel_var.get())
 
 
+def _refusal(reason: str | None) -> list[str]:
+    return [reason] if reason else []
+
+
 def _duty_owner(agency: Agency) -> User:
     if agency.duty_owner_id is None:
         raise InvalidInput.single("", f"{agency.name} has no duty owner to receive the work; ask an administrator")
@@ -185,12 +208,33 @@ def _duty_owner(agency: Agency) -> User:
 # ---------------------------------------------------------------- gateway
 
 
+def looks_again_for_earlier_records(permission: Permission) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Before the decision, look again for possible earlier records of the person, in their own
+    transaction, so what a newer index or model finds is kept even when the decision is then
+    refused because of it (principle 11: nothing waits for a job to have run)."""
+
+    def wrap(service: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(service)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            user, case = kwargs["user"], kwargs["case"]
+            assert isinstance(user, User) and isinstance(case, Case)
+            if allowed(user, permission, case):  # a refused caller is told so by the service itself
+                possible_matches_find(case=Case.objects.select_related("referral", "person").get(pk=case.pk))
+            return service(*args, **kwargs)
+
+        return run
+
+    return wrap
+
+
+@looks_again_for_earlier_records(Permission.GATEWAY_DECIDE)
 @transaction.atomic
 def gateway_decide(*, user: User, case: Case, expected_version: int | None, deconfliction_done: bool,
                    database_checks_done: bool, referrer_contacted_on: date | None,
                    referrer_contact_summary: str, outcome: str, signposted_to: str, rationale: str,
                    decided_on: date | None, nfa_reasons: Sequence[str] = (),
                    referrer_contact_method: str = "phone") -> Decision:
+    """The gateway outcome; refused while any possible earlier record of the person is unresolved."""
     case, role = _begin(user, Permission.GATEWAY_DECIDE, case, expected_version)
     action = GATEWAY_OUTCOMES.get(outcome)
     reasons = list(dict.fromkeys(nfa_reasons))
@@ -216,11 +260,11 @@ def gateway_decide(*, user: User, case: Case, expected_version: int | None, deco
     )
     assert action is not None and decided_on is not None
     facts = _facts(case, gateway_checks_complete=deconfliction_done and database_checks_done)
-    gates: list[Unmet] = []
+    record = safeguards.case_record(case)
+    gates = rules.unresolved_match_gate(record)
     if action is Action.GATEWAY_NO_FURTHER_ACTION:
-        gates = rules.gateway_close_gate(safeguards.case_record(case), on=decided_on,
-                                         policy=safeguards.current_policy(), reasons=reasons,
-                                         second_reviewer_id=_second_reviewer(case, user))
+        gates += rules.gateway_close_gate(record, on=decided_on, policy=safeguards.current_policy(),
+                                          reasons=reasons, second_reviewer_id=_second_reviewer(case, user))
     details = {
         "deconfliction_done": deconfliction_done,
         "database_checks_done": database_checks_done,
@@ -299,9 +343,12 @@ def signposting_reply(*, user: User, case: Case, expected_version: int | None, a
     return decision
 
 
+@looks_again_for_earlier_records(Permission.POLICE_LED_DECIDE)
 @transaction.atomic
 def police_led_decide(*, user: User, case: Case, expected_version: int | None, outcome: str, rationale: str,
                       decided_on: date | None) -> Decision:
+    """Refer a police-led case to the panel or close it; closing is refused while any possible
+    earlier record of the person is unresolved."""
     case, role = _begin(user, Permission.POLICE_LED_DECIDE, case, expected_version)
     actions = {"refer_to_panel": Action.POLICE_LED_REFER_TO_PANEL, "close": Action.POLICE_LED_CLOSE}
     _errors(outcome=[] if outcome in actions else ["Select what happens to the case"],
@@ -312,7 +359,8 @@ def police_led_decide(*, user: User, case: Case, expected_version: int | None, o
                                   "owner_user": _duty_owner(case.local_authority)}
     else:
         fields = {"closed_on": decided_on, "outcome": "police_led"}
-    _move(case, actions[outcome], _facts(case), **fields)
+    gates = rules.unresolved_match_gate(safeguards.case_record(case)) if outcome == "close" else []
+    _move(case, actions[outcome], _facts(case), gates, **fields)
     decision = _decide(case, type=DecisionType.POLICE_LED, outcome=outcome, rationale=rationale, user=user,
                        role=role, on=decided_on)
     _event(case, "police_led.decided", decision, user, role, decided_on, f"Police-led outcome: {outcome}")
@@ -368,8 +416,13 @@ def information_request_create(*, user: User, case: Case, to_agency: Agency | No
         requested_on=_occurred(case, requested_on),
     )
     assert to_agency is not None and requested_on is not None
+    owner = _duty_owner(to_agency)
+    refused = owner_refusal(Ownable.INFORMATION_REQUEST, owner, case, addressed_agency_id=to_agency.pk)
+    if refused:
+        raise InvalidInput.single("to_agency", f"{to_agency.name}'s duty owner cannot answer information "
+                                               f"requests ({refused[0].lower()}{refused[1:]}); choose another agency")
     request = InformationRequest.objects.create(
-        case=case, to_agency=to_agency, owner_user=_duty_owner(to_agency), question=question.strip(),
+        case=case, to_agency=to_agency, owner_user=owner, question=question.strip(),
         requested_by=user, requested_on=requested_on, due_on=information_request_due(requested_on),
     )
     _save(case)
@@ -608,7 +661,8 @@ def support_action_add(*, user: User, case: Case, description: str, vulnerabilit
         description=["Describe the support action"] if len(description.strip()) < 10 else [],
         vulnerabilities=["Select at least one vulnerability this action addresses"] if not codes else
         (["Select vulnerabilities identified in the latest submitted assessment"] if not set(codes) <= known else []),
-        owner_user=["Select who owns this action"] if owner_user is None or owner_user.agency_id is None else [],
+        owner_user=["Select who owns this action"] if owner_user is None else
+        _refusal(owner_refusal(Ownable.SUPPORT_ACTION, owner_user, case)),
         due_on=["Enter the date the action is due"] if due_on is None else
         (["The due date must be today or later"] if due_on < clock.today() else []),
     )
@@ -628,11 +682,10 @@ def support_action_complete(*, user: User, action: SupportAction, status: str, c
                             note: str) -> SupportAction:
     action = SupportAction.objects.select_for_update().get(pk=action.pk)
     case = action.case
-    if user.pk != action.owner_user_id:
-        case, role = _begin(user, Permission.PLAN_SUPPORT, case, None)
-    else:
-        case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
-        role = next(iter(sorted(user.role_set)), "")
+    # The owner completes it only while they still may own it; otherwise the panel's planners do.
+    owner_may = user.pk == action.owner_user_id and owner_refusal(Ownable.SUPPORT_ACTION, user, case) is None
+    case, role = _begin(user, Permission.DELIVER_SUPPORT_ACTION if owner_may else Permission.PLAN_SUPPORT,
+                        case, None)
     if action.status != WorkStatus.OPEN:
         raise InvalidInput.single("status", "This action is already finished")
     _errors(status=["Select whether the action was delivered or cancelled"]
@@ -661,7 +714,8 @@ def tasking_commission(*, user: User, case: Case, provider_user: User | None, se
         if case.stage != Stage.SUPPORT else [],
         provider_user=["Select an intervention provider"] if provider_user is None else
         (["Only an approved intervention provider with current vetting can be tasked"]
-         if worker is None or not worker.is_approved_on(day) else []),
+         if worker is None or not worker.is_approved_on(day) else
+         _refusal(owner_refusal(Ownable.TASKING, provider_user, case))),
         sessions_commissioned=["Enter the number of sessions commissioned, between 1 and 50"]
         if not sessions_commissioned or not 1 <= sessions_commissioned <= 50 else [],
         purpose=["Describe what the sessions are for"] if len(purpose.strip()) < 10 else [],
@@ -903,6 +957,7 @@ def person_link_undo(*, user: User, case: Case, rationale: str) -> Decision:
     from casetrail.people.services import person_reindex
 
     case, role = _begin(user, Permission.LINK_PERSON, case, None)
+    before = safeguards.case_record(case)
     link = case.decisions.filter(type=DecisionType.PERSON_LINK).order_by("-recorded_at", "-pk").first()
     undone = link is not None and case.decisions.filter(type=DecisionType.PERSON_UNLINK,
                                                         supersedes=link).exists()
@@ -930,16 +985,28 @@ def person_link_undo(*, user: User, case: Case, rationale: str) -> Decision:
     _event(case, "person.unlinked", decision, user, role, None,
            f"Link of referral {referral.reference} to person {linked.reference} undone",
            from_person=linked.pk, to_person=original.pk)
+    _repeat_count_kept(case, before, user, "person_link_undo")
     return decision
+
+
+def _repeat_count_kept(case: Case, before: rules.CaseRecord, user: User, action: str) -> None:
+    """Refuse (rolling back) a change that takes the referral below the repeat-referral threshold
+    unless a second officer has reviewed it, exactly as closing it would need."""
+    _gate(case, action, rules.unlink_gate(before, safeguards.case_record(case), on=clock.today(),
+                                          policy=safeguards.current_policy(),
+                                          second_reviewer_id=_second_reviewer(case, user)))
 
 
 @transaction.atomic
 def match_reject(*, user: User, case: Case, person: Person | None, rationale: str) -> Decision:
     """Record that a suggested earlier person is not the person referred, with the reason."""
     case, role = _begin(user, Permission.LINK_PERSON, case, None)
+    before = safeguards.case_record(case)
     _errors(
         person=["Select the suggested person"] if person is None else
-        (["This case is linked to that person; undo the link instead"] if person.pk == case.person_id else []),
+        (["This case is linked to that person; undo the link instead"] if person.pk == case.person_id else
+         (["That person has already been judged not the same person"]
+          if case.decisions.filter(type=DecisionType.MATCH_REJECTED, details__person=person.pk).exists() else [])),
         rationale=rationale_errors(rationale),
     )
     assert person is not None
@@ -949,6 +1016,7 @@ def match_reject(*, user: User, case: Case, person: Person | None, rationale: st
     _save(case)
     _event(case, "person.match_rejected", decision, user, role, None,
            f"Suggested person {person.reference} judged not the same person", person=person.pk)
+    _repeat_count_kept(case, before, user, "match_reject")
     return decision
 
 
@@ -974,21 +1042,19 @@ def _owner_of(target: Any) -> User:
     return owner
 
 
-def _receiver_errors(target: Any, to_user: User | None) -> list[str]:
-    """Why `to_user` cannot take `target` over, or nothing if they can."""
+def _receiver_errors(case: Case, target_type: str, target: Any, to_user: User | None,
+                     offerer: User | None = None) -> list[str]:
+    """Why `to_user` cannot take `target` over, or nothing if they can: the policy's rule for who
+    may own this kind of work on this case (casetrail.core.policy.owner_denial)."""
     if to_user is None or not to_user.is_active:
         return ["Select the person to hand over to"]
+    if offerer is not None and to_user.pk == offerer.pk:
+        return ["You cannot hand something over to yourself: choose the person who is to take it on"]
     if to_user.pk == _owner_of(target).pk:
         return ["They already own it"]
-    if to_user.agency_id is None:
-        return ["The receiver must belong to an agency"]
-    if isinstance(target, Tasking):
-        from casetrail.providers.models import ProviderWorker
-
-        worker = ProviderWorker.objects.filter(user=to_user).select_related("organisation").first()
-        if worker is None or not worker.is_approved_on(clock.today()):
-            return ["A tasking can only be handed to an approved intervention provider with current vetting"]
-    return []
+    addressed = target.to_agency_id if isinstance(target, InformationRequest) else None
+    refused = owner_refusal(Ownable(target_type), to_user, case, addressed_agency_id=addressed)
+    return [f"{to_user.display_name} cannot take this on: {refused[0].lower()}{refused[1:]}"] if refused else []
 
 
 def _target(case: Case, target_type: str, target_id: int) -> Any:
@@ -1010,11 +1076,10 @@ def handover_offer(*, user: User, case: Case, target_type: str, target_id: int, 
                    reason: str) -> HandOver:
     case, role = _begin(user, Permission.OFFER_HANDOVER, case, None)
     target = _target(case, target_type, target_id)
-    pending = HandOver.objects.filter(case=case, target_type=target_type, target_id=target_id,
-                                      status=HandOver.Status.OFFERED).exists()
+    pending = live_offers().filter(case=case, target_type=target_type, target_id=target_id).exists()
     _errors(
         stage=["A closed case cannot be handed over"] if case.stage == Stage.CLOSED else [],
-        to_user=_receiver_errors(target, to_user),
+        to_user=_receiver_errors(case, target_type, target, to_user, offerer=user),
         reason=rationale_errors(reason),
         target_id=["A hand-over of this is already awaiting an answer"] if pending else [],
     )
@@ -1038,6 +1103,11 @@ def handover_respond(*, user: User, handover: HandOver, accept: bool | None, not
         raise AccessDenied("Only the person the hand-over was offered to can answer it.")
     if handover.status != HandOver.Status.OFFERED:
         raise InvalidInput.single("", "This hand-over has already been answered")
+    if accept and offer_lapsed(handover):
+        # Declining a lapsed offer only records the answer; accepting it would grant what has ended.
+        raise InvalidInput.single("accept", f"This offer lapsed after {offer_due_on(handover):%-d %B %Y} "
+                                            "without an answer, so it can no longer be accepted; ask "
+                                            "for it to be offered again")
     case = Case.objects.select_for_update().get(pk=handover.case_id)
     target = _target(case, handover.target_type, handover.target_id)
     _errors(accept=["Select whether you accept"] if accept is None else [],
@@ -1046,7 +1116,7 @@ def handover_respond(*, user: User, handover: HandOver, accept: bool | None, not
             # Things may have moved on since the offer: someone else took it over, or vetting lapsed.
             target_id=["Someone else has taken this over since the offer was made"]
             if accept and _owner_of(target).pk != handover.from_user_id else [],
-            to_user=_receiver_errors(target, user) if accept else [])
+            to_user=_receiver_errors(case, handover.target_type, target, user) if accept else [])
     handover.status = HandOver.Status.ACCEPTED if accept else HandOver.Status.DECLINED
     handover.responded_at, handover.response_note = clock.now(), note.strip()
     handover.save(update_fields=["status", "responded_at", "response_note"])
@@ -1108,6 +1178,70 @@ def case_note_record(*, user: User, case: Case, noted_on: date | None, text: str
     _save(case)
     _event(case, "note.recorded", note, user, role, noted_on, "Note recorded")
     return note
+
+
+SIGNIFICANT_EVENT_OUTCOMES = {
+    "discussed": "Discussed; the decision is in the rationale",
+    "refer_again": "Refer the person again",
+    "no_further_action": "No further action needed",
+}
+SUMMARY_MAX = 5000
+SOURCE_MAX = 200
+
+
+@transaction.atomic
+def significant_event_record(*, user: User, case: Case, kind: str, occurred_on: date | None, source: str,
+                             summary: str) -> SignificantEvent:
+    """Record something that changes the picture. It makes the assessment stale and, on an open
+    Channel case, puts the case on the agenda of its panel's next meeting, if one is planned."""
+    case, role = _begin(user, Permission.RECORD_SIGNIFICANT_EVENT, case, None)
+    _errors(
+        kind=[] if kind in SignificantEvent.Kind.values else ["Select what happened"],
+        occurred_on=_occurred(case, occurred_on),
+        source=["Say who told you, or at which meeting it was raised"] if not source.strip() else
+        ([f"The source must be {SOURCE_MAX} characters or fewer"] if len(source.strip()) > SOURCE_MAX else []),
+        summary=["Say what happened"] if len(summary.strip()) < 10 else
+        ([f"The summary must be {SUMMARY_MAX} characters or fewer"] if len(summary.strip()) > SUMMARY_MAX else []),
+    )
+    assert occurred_on is not None
+    event = SignificantEvent.objects.create(case=case, kind=kind, occurred_on=occurred_on, source=source.strip(),
+                                            summary=summary.strip(), recorded_by=user, recorded_role=role,
+                                            recorded_at=clock.now())
+    _save(case)
+    _event(case, "significant_event.recorded", event, user, role, occurred_on,
+           f"Significant event: {event.get_kind_display()}", event_kind=kind)
+    if case.stage in (Stage.PANEL, Stage.AWAITING_CONSENT, Stage.SUPPORT):
+        meeting = PanelMeeting.objects.filter(local_authority_id=case.local_authority_id,
+                                              meets_on__gte=clock.today()).order_by("meets_on", "pk").first()
+        if meeting is not None and not AgendaItem.objects.filter(meeting=meeting, case=case).exists():
+            item = AgendaItem.objects.create(meeting=meeting, case=case, added_at=clock.now(), added_by=user)
+            _event(case, "panel.agenda_added", item, user, role, None,
+                   f"Added to the panel agenda for {meeting.meets_on:%-d %B %Y} after a significant event")
+    return event
+
+
+@transaction.atomic
+def significant_event_respond(*, user: User, event: SignificantEvent, outcome: str, rationale: str,
+                              responded_on: date | None) -> Decision:
+    """The recorded discussion and decision about a significant event (a concern raised at a
+    meeting, or an event after closure that may mean referring the person again)."""
+    case, role = _begin(user, Permission.RECORD_SIGNIFICANT_EVENT, event.case, None)
+    answered = case.decisions.filter(type=DecisionType.SIGNIFICANT_EVENT_RESPONSE, details__event=event.pk).exists()
+    _errors(
+        event=["A decision about this event is already recorded"] if answered else [],
+        outcome=[] if outcome in SIGNIFICANT_EVENT_OUTCOMES else ["Select what was decided"],
+        rationale=rationale_errors(rationale),
+        responded_on=_occurred(case, responded_on, "responded_on", not_before=event.occurred_on,
+                               not_before_label="the event"),
+    )
+    assert responded_on is not None
+    decision = _decide(case, type=DecisionType.SIGNIFICANT_EVENT_RESPONSE, outcome=outcome, rationale=rationale,
+                       user=user, role=role, on=responded_on, details={"event": event.pk, "kind": event.kind})
+    _save(case)
+    _event(case, "significant_event.responded", decision, user, role, responded_on,
+           f"Decision on the significant event of {event.occurred_on:%-d %B %Y}: "
+           f"{SIGNIFICANT_EVENT_OUTCOMES[outcome].lower()}", event=event.pk, outcome=outcome)
+    return decision
 
 
 @transaction.atomic

@@ -32,6 +32,7 @@ class DecisionType(StrEnum):
     GATEWAY_SECOND_REVIEW = "gateway_second_review"
     VULNERABILITY_WAIVER = "vulnerability_waiver"
     RETENTION_HOLD = "retention_hold"
+    SIGNIFICANT_EVENT_RESPONSE = "significant_event_response"
 
     @property
     def label(self) -> str:

@@ -7,6 +7,7 @@ filters, so lists, pages and the API all apply this table and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from enum import IntEnum, StrEnum
 
 from casetrail.core.lifecycle import Stage
@@ -75,14 +76,15 @@ class View(IntEnum):
 
     NONE = 0
     REFERRER_STATUS = 1  # stage, outcome and dates; never police checks or case notes
-    PROVIDER = 2  # the person, their tasking, sessions and the plan actions
+    PROVIDER = 2  # the person, the concern, their taskings, sessions and the plan actions (also a pending offer)
     FULL = 3
 
 
 SCOPE_VIEW: dict[Scope, View] = {
     Scope.OWN_REFERRAL: View.REFERRER_STATUS,
     Scope.TASKED_PROVIDER: View.PROVIDER,
-    Scope.HANDOVER_OFFER: View.FULL,
+    # A pending offer shows what the receiver needs to decide (docs/roles.md), never the whole case.
+    Scope.HANDOVER_OFFER: View.PROVIDER,
     Scope.OWNER: View.FULL,
     Scope.POLICE_AREA: View.FULL,
     Scope.CHANNEL_AUTHORITY: View.FULL,
@@ -94,8 +96,9 @@ SCOPE_VIEW: dict[Scope, View] = {
 # Break-glass access lasts this long at most; the person says how long they need within it.
 BREAK_GLASS_MAX_HOURS = 8
 
-# Scopes that let a person read a case but never act on it.
-READ_ONLY_SCOPES = frozenset({Scope.EVERY_CASE, Scope.BREAK_GLASS})
+# Scopes that let a person read a case but never act on it: a pending hand-over lets the receiver
+# read enough to decide, and nothing more until they accept.
+READ_ONLY_SCOPES = frozenset({Scope.EVERY_CASE, Scope.BREAK_GLASS, Scope.HANDOVER_OFFER})
 BREAK_GLASS_ROLES = frozenset(r for r, scopes in ROLE_SCOPES.items() if Scope.BREAK_GLASS in scopes)
 
 
@@ -162,6 +165,7 @@ class Permission(StrEnum):
     PLAN_SUPPORT = "plan_support"
     COMMISSION_TASKING = "commission_tasking"
     DELIVER_TASKING = "deliver_tasking"  # acknowledge, record and cancel sessions
+    DELIVER_SUPPORT_ACTION = "deliver_support_action"  # own a support action and mark it delivered or cancelled
     POST_EXIT_REVIEW = "post_exit_review"
     CLOSE_CASE = "close_case"
     OFFER_HANDOVER = "offer_handover"
@@ -170,6 +174,7 @@ class Permission(StrEnum):
     SEARCH = "search"
     CONSULT_REFERRER = "consult_referrer"  # record a consultation with the referrer
     ADD_NOTE = "add_note"
+    RECORD_SIGNIFICANT_EVENT = "record_significant_event"  # and the decision about it
     HOLD_FROM_DISPOSAL = "hold_from_disposal"
     VIEW_POLICY = "view_policy"
     REVIEW_DUPLICATES = "review_duplicates"
@@ -199,6 +204,17 @@ PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
     Permission.PLAN_SUPPORT: frozenset({Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}),
     Permission.COMMISSION_TASKING: frozenset({Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}),
     Permission.DELIVER_TASKING: frozenset({Role.PROVIDER}),
+    # The partners round the panel table own the plan's actions, and so may the referrer, whose
+    # school or service often stays part of the plan (providers own taskings instead).
+    Permission.DELIVER_SUPPORT_ACTION: frozenset(
+        {
+            Role.POLICE_OFFICER,
+            Role.CHANNEL_COORDINATOR,
+            Role.PANEL_CHAIR,
+            Role.PANEL_MEMBER,
+            Role.REFERRER,
+        }
+    ),
     Permission.POST_EXIT_REVIEW: frozenset(
         {Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.POLICE_OFFICER}
     ),
@@ -216,6 +232,9 @@ PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
     ),
     Permission.HOLD_FROM_DISPOSAL: frozenset(
         {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR}
+    ),
+    Permission.RECORD_SIGNIFICANT_EVENT: frozenset(
+        {Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.PANEL_MEMBER}
     ),
     Permission.VIEW_POLICY: frozenset(Role),
     Permission.REVIEW_DUPLICATES: frozenset({Role.ADMINISTRATOR, Role.POLICE_OFFICER}),
@@ -254,11 +273,14 @@ CASE_PERMISSION_VIEW: dict[Permission, View] = {
     Permission.PLAN_SUPPORT: View.FULL,
     Permission.COMMISSION_TASKING: View.FULL,
     Permission.DELIVER_TASKING: View.PROVIDER,
+    # The case's own referrer sees only its status, yet may own and complete an action of its plan.
+    Permission.DELIVER_SUPPORT_ACTION: View.REFERRER_STATUS,
     Permission.POST_EXIT_REVIEW: View.FULL,
     Permission.CLOSE_CASE: View.FULL,
     Permission.OFFER_HANDOVER: View.FULL,
     Permission.CONSULT_REFERRER: View.FULL,
     Permission.ADD_NOTE: View.FULL,
+    Permission.RECORD_SIGNIFICANT_EVENT: View.FULL,
     Permission.HOLD_FROM_DISPOSAL: View.FULL,
     Permission.RETENTION_REVIEW: View.FULL,  # police area or owner; Channel authority or owner
     Permission.DATA_SUBJECT_RIGHTS: View.FULL,  # on every case of the person (casetrail/rights)
@@ -293,3 +315,103 @@ def denial(actor: Actor, permission: Permission, case: CaseAccessFacts | None = 
 
 def may(actor: Actor, permission: Permission, case: CaseAccessFacts | None = None) -> bool:
     return denial(actor, permission, case) is None
+
+
+# ---------------------------------------------------------------- who may own what
+
+
+class Ownable(StrEnum):
+    """The kinds of work that have one named owner and can be handed over."""
+
+    CASE = "case"
+    SUPPORT_ACTION = "support_action"
+    TASKING = "tasking"
+    INFORMATION_REQUEST = "information_request"
+
+
+# The work a case's owner does at each stage; whoever owns the case must be able to do some of it.
+STAGE_WORK: dict[Stage, frozenset[Permission]] = {
+    Stage.GATEWAY: frozenset({Permission.GATEWAY_DECIDE}),
+    Stage.SIGNPOSTED: frozenset({Permission.RECORD_SIGNPOSTING_REPLY}),
+    Stage.POLICE_LED: frozenset({Permission.POLICE_LED_DECIDE}),
+    Stage.PANEL: frozenset({Permission.MANAGE_PANEL, Permission.PANEL_DECIDE}),
+    Stage.AWAITING_CONSENT: frozenset({Permission.RECORD_CONSENT}),
+    Stage.SUPPORT: frozenset({Permission.PLAN_SUPPORT}),
+    Stage.EXITED: frozenset({Permission.POST_EXIT_REVIEW, Permission.CLOSE_CASE}),
+    Stage.CLOSED: frozenset(),
+}
+
+# What the owner of each other kind of work must hold to do it.
+OWNER_PERMISSION: dict[Ownable, Permission] = {
+    Ownable.SUPPORT_ACTION: Permission.DELIVER_SUPPORT_ACTION,
+    Ownable.TASKING: Permission.DELIVER_TASKING,
+    Ownable.INFORMATION_REQUEST: Permission.ANSWER_INFORMATION_REQUEST,
+}
+
+# Roles that only ever read (or administer) cases: they never own work on one.
+READ_ONLY_ROLES = frozenset({Role.OVERSIGHT, Role.ADMINISTRATOR})
+
+
+def owner_permissions(kind: Ownable, stage: Stage) -> frozenset[Permission]:
+    """The permissions, any one of which lets a person own this kind of work on a case at this stage."""
+    if kind is Ownable.CASE:
+        return STAGE_WORK[stage]
+    return frozenset({OWNER_PERMISSION[kind]})
+
+
+def owner_denial(
+    kind: Ownable,
+    candidate: Actor,
+    case: CaseAccessFacts,
+    *,
+    addressed_agency_id: int | None = None,
+    approved_provider: bool = False,
+) -> str | None:
+    """Why the candidate may not own (or be offered) this kind of work on this case; None when they may.
+
+    The candidate is judged as they would stand once owning it: a case's owner is involved in it by
+    owning it, a tasked provider by their organisation's tasking. Owning never adds a permission the
+    candidate's role lacks, nor, for a support action, an involvement in the case they do not have.
+    """
+    if not candidate.roles - READ_ONLY_ROLES:
+        return "They can only read cases, so they cannot own work on one"
+    needed = owner_permissions(kind, case.stage)
+    if not needed:
+        return "Nobody owns work on a closed case"
+    if kind is Ownable.INFORMATION_REQUEST and candidate.agency_id != addressed_agency_id:
+        return "Only someone in the agency the request is addressed to can own it"
+    if kind is Ownable.TASKING and not approved_provider:
+        return "Only an approved intervention provider with current vetting can own a tasking"
+    facts = case
+    if kind is Ownable.CASE:
+        facts = _replace(case, owner_user_id=candidate.user_id, owner_agency_id=candidate.agency_id)
+    elif kind is Ownable.TASKING:
+        facts = _replace(case, tasked_agency_ids=case.tasked_agency_ids | {candidate.agency_id})
+    # An information request is answered by the addressed agency without seeing the case.
+    on = None if kind is Ownable.INFORMATION_REQUEST else facts
+    if any(denial(candidate, p, on) is None for p in needed):
+        return None
+    if not any(acting_role(candidate, p) for p in needed):
+        roles = ", ".join(sorted({r.label for p in needed for r in PERMISSION_ROLES[p]}))
+        return f"Their role cannot do this work; only these roles can: {roles}"
+    return "They are not involved in this case in a way that lets them do this work"
+
+
+def may_own(
+    kind: Ownable,
+    candidate: Actor,
+    case: CaseAccessFacts,
+    *,
+    addressed_agency_id: int | None = None,
+    approved_provider: bool = False,
+) -> bool:
+    return (
+        owner_denial(
+            kind,
+            candidate,
+            case,
+            addressed_agency_id=addressed_agency_id,
+            approved_provider=approved_provider,
+        )
+        is None
+    )

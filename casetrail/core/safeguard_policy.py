@@ -28,6 +28,11 @@ class SafeguardPolicy:
     repeat_referral_months: int = 24
     post_exit_review_grace_days: int = 0
     post_exit_review_early_days: int = 14
+    possible_match_percent: int = 50
+    unresolved_match_escalation_days: int = 3
+    reassessment_after_event_days: int = 28
+    meeting_concern_response_days: int = 14
+    rereferral_watch_days: int = 365
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> SafeguardPolicy:
         """A copy with the given settings changed; unknown names or bad values raise ValueError."""
@@ -41,6 +46,8 @@ class SafeguardPolicy:
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"Safeguard policy setting {name} must be a whole number of 0 or more")
+        if not 1 <= overrides.get("possible_match_percent", 50) <= 99:
+            raise ValueError("Safeguard policy setting possible_match_percent must be between 1 and 99")
         if overrides.get("repeat_referral_count", 2) < 2:
             raise ValueError("Safeguard policy setting repeat_referral_count must be 2 or more")
         return dataclasses.replace(self, **dict(overrides))
@@ -72,6 +79,17 @@ MEANINGS: dict[str, str] = {
     "repeat_referral_months": "The window, in months, for counting repeat referrals.",
     "post_exit_review_grace_days": "Days after a post-exit review falls due before it is overdue.",
     "post_exit_review_early_days": "How many days before it falls due a post-exit review may be held.",
+    "possible_match_percent": "An earlier person whose recorded identity matches a new referral with at least this "
+    "probability (in percent) becomes a possible earlier record of it: it must be resolved (same person or not, "
+    "with reasons) before any gateway decision, and counts as a repeat referral until judged a different person.",
+    "unresolved_match_escalation_days": "A possible earlier record not resolved this many days after it was found "
+    "is escalated to the owning agency's duty owner.",
+    "reassessment_after_event_days": "After a significant event on an open Channel case, the assessment is due again "
+    "within this many days (and exit waits for it).",
+    "meeting_concern_response_days": "A concern raised at a multi-agency meeting needs a recorded discussion and "
+    "decision within this many days.",
+    "rereferral_watch_days": "A significant event recorded this many days or fewer after a case closed is flagged to "
+    "its last owner as a possible re-referral.",
 }
 
 SOURCES: dict[str, str] = {
@@ -98,6 +116,18 @@ SOURCES: dict[str, str] = {
     "post_exit_review_grace_days": "Channel duty guidance: reviews at 6 and 12 months after exit.",
     "post_exit_review_early_days": "Channel duty guidance: reviews at 6 and 12 months after exit. A review held "
     "on the day of exit would defeat the closure gate (F7, F8); two weeks allows a panel date just before.",
+    "possible_match_percent": "Southport review 2025 (F11): a misspelt surname hid two earlier referrals. At 50% "
+    "the shipped matching model puts the right earlier person first for about 99% of people already known "
+    "(synthetic intake benchmark, bench/README.md) while about one new person in 200 is flagged wrongly: "
+    "each wrong flag costs one recorded decision, each miss repeats the Southport failure.",
+    "unresolved_match_escalation_days": "Southport review 2025 (F11). Police gateway screening takes about five "
+    "days on average; three days leaves time to act on the escalation before a decision is due.",
+    "reassessment_after_event_days": "Reading inquest 2024: risk was repeatedly rated low as he moved between prison "
+    "and community. Panels meet about monthly; four weeks lets the next meeting reassess.",
+    "meeting_concern_response_days": "Fishmongers' Hall inquest 2021: a risk raised at a multi-agency meeting had no "
+    "recorded discussion. Two weeks allows the next scheduled meeting or a call to answer it.",
+    "rereferral_watch_days": "Reading inquest 2024: each agency closed its case as he moved between prison and "
+    "community. A year covers the post-exit review period of a Channel case.",
 }
 
 DEFAULT_POLICY = SafeguardPolicy()

@@ -100,6 +100,9 @@ RULES: dict[str, Rule] = {
              blocks=True),
         Rule("gateway.no_ideology_alone", "'No ideology' given as the only reason to close", "F11",
              blocks=True),
+        Rule("gateway.unresolved_match", "Possible earlier record not resolved", "F11", blocks=True),
+        Rule("person.unlink_needs_second_review", "Repeat referral unlinked without a second review", "F11",
+             blocks=True),
         Rule("assessment.superseded_framework", "Assessment on a superseded framework", "F1"),
         Rule("assessment.outdated", "Assessment out of date", "F1"),
         Rule("plan.presenting_only", "Support addresses only presenting behaviour", "F2"),
@@ -115,6 +118,12 @@ RULES: dict[str, Rule] = {
         Rule("ownership.no_active_owner", "Work without an active owner", "F10"),
         Rule("handover.unanswered", "Hand-over not answered", "F10"),
         Rule("referral.repeat", "Earlier referrals of this person", "F11"),
+        Rule("referral.unresolved_match", "Possible earlier record waiting to be resolved", "F11"),
+        Rule("event.reassessment_due", "Reassessment due after a significant event", "F1"),
+        Rule("event.not_on_agenda", "Significant event not yet before the panel", "F6"),
+        Rule("event.meeting_concern_unanswered", "Concern raised at a meeting with no recorded decision", "F9"),
+        Rule("event.possible_rereferral", "Significant event after closure: possible re-referral", "F11"),
+        Rule("exit.assessment_before_event", "Assessment made before a significant event", "F1", blocks=True),
         Rule("retention.hold", "Held from disposal", "F12"),
     ]
 }
@@ -280,6 +289,7 @@ class HandOverRec:
     from_user_id: int | None
     to_user_id: int | None
     responded_recorded_on: date | None = None
+    offered_by_id: int | None = None  # who made the offer (the owner, or someone acting for them)
 
 
 @dataclass(frozen=True)
@@ -297,6 +307,49 @@ class HoldRec:
     reason: str
     placed_on: date
     lifted_on: date | None = None
+
+
+@dataclass(frozen=True)
+class SignificantEventRec:
+    """Something that changes the picture (an arrest, a release, a move, a crisis, an exclusion,
+    new information, a concern raised at a meeting), with when it happened and was recorded, and
+    the day a discussion and decision about it was recorded, if one was."""
+
+    id: int
+    kind: str
+    title: str  # the kind in words
+    on: date
+    recorded_on: date
+    responded_on: date | None = None
+
+
+@dataclass(frozen=True)
+class PossibleMatchRec:
+    """An earlier person the referral's identity matched strongly (at intake or later), as found.
+
+    `changes` are the resolutions recorded since, oldest first: (day recorded, status), the
+    status one of "linked" (same person), "rejected" (not the same person) or "open" (a link
+    undone). `referrals` are that person's referrals made before this one, (id, day).
+    """
+
+    id: int
+    person: str  # the person's reference, for messages
+    probability: float
+    found_on: date
+    referrals: tuple[tuple[int, date], ...] = ()
+    changes: tuple[tuple[date, str], ...] = ()
+
+    @property
+    def status(self) -> str:
+        return self.changes[-1][1] if self.changes else "open"
+
+    @property
+    def resolved(self) -> bool:
+        return self.status != "open"
+
+    @property
+    def percent(self) -> str:
+        return f"{self.probability * 100:.0f}%" if self.probability < 0.995 else "over 99%"
 
 
 @dataclass(frozen=True)
@@ -320,10 +373,19 @@ class CaseRecord:
     handovers: tuple[HandOverRec, ...] = ()
     events: tuple[EventRec, ...] = ()
     earlier_referrals: tuple[date, ...] = ()
+    # The ids of those referrals, in the same order, so a possible earlier record's referrals
+    # are never counted twice (empty: each date counts as its own referral).
+    earlier_referral_ids: tuple[int, ...] = ()
     # The day a person confirmed this referral is someone already known (None: known at intake).
     history_known_on: date | None = None
     holds: tuple[HoldRec, ...] = ()
     owner_active: bool = True
+    possible_matches: tuple[PossibleMatchRec, ...] = ()
+    # Who is told when a possible earlier record waits too long: the owning agency's duty owner.
+    duty_owner_id: int | None = None
+    significant_events: tuple[SignificantEventRec, ...] = ()
+    # Panel meetings the case is on the agenda of: (day the item was recorded, day of the meeting).
+    agenda: tuple[tuple[date, date], ...] = ()
 
     # -- the state as of the newest StateRec
     @property
@@ -385,6 +447,7 @@ class CaseRecord:
             for h in self.handovers
             if h.offered_on <= day
         )
+        earlier, earlier_ids = self._earlier_as_of(day)
         holds = tuple(
             h if _by(h.lifted_on, day) else dataclasses.replace(h, lifted_on=None)
             for h in self.holds
@@ -403,10 +466,45 @@ class CaseRecord:
             reviews=_known(self.reviews, day),
             handovers=handovers,
             events=_known(self.events, day),
-            earlier_referrals=tuple(d for d in self.earlier_referrals if d <= day)
-            if self.history_known_on is None or self.history_known_on <= day else (),
+            earlier_referrals=earlier,
+            earlier_referral_ids=earlier_ids,
             holds=holds,
+            possible_matches=tuple(
+                dataclasses.replace(m, changes=tuple(c for c in m.changes if c[0] <= day))
+                for m in self.possible_matches if m.found_on <= day
+            ),
+            significant_events=tuple(
+                e if _by(e.responded_on, day) else dataclasses.replace(e, responded_on=None)
+                for e in self.significant_events if e.recorded_on <= day
+            ),
+            agenda=tuple(a for a in self.agenda if a[0] <= day),
         )
+
+    def _earlier_as_of(self, day: date) -> tuple[tuple[date, ...], tuple[int, ...]]:
+        """The confirmed earlier referrals known by `day` (none before someone linked them)."""
+        if self.history_known_on is not None and self.history_known_on > day:
+            return (), ()
+        kept = [i for i, d in enumerate(self.earlier_referrals) if d <= day]
+        return (tuple(self.earlier_referrals[i] for i in kept),
+                tuple(self.earlier_referral_ids[i] for i in kept) if self.earlier_referral_ids else ())
+
+    # -- possible earlier records (principle 11: a strong match counts until a person decides)
+    @property
+    def unresolved_matches(self) -> tuple[PossibleMatchRec, ...]:
+        return tuple(m for m in self.possible_matches if not m.resolved)
+
+    def repeat_referral_days(self) -> list[date]:
+        """The days of this person's earlier referrals: those confirmed by a link, and those of
+        every possible earlier record not judged a different person (each referral once)."""
+        known: dict[int, date] = {}
+        if self.earlier_referral_ids:
+            known.update(zip(self.earlier_referral_ids, self.earlier_referrals, strict=True))
+        else:
+            known.update({-(i + 1): d for i, d in enumerate(self.earlier_referrals)})
+        for match in self.possible_matches:
+            if match.status != "rejected":
+                known.update(match.referrals)
+        return sorted(known.values())
 
 
 class _Recorded(Protocol):
@@ -487,6 +585,12 @@ def exit_gate(
                 "exit.assessment_outdated",
                 f"The latest assessment is {age} days old; exit needs one made within "
                 f"{policy.assessment_max_age_days} days.", COORDINATOR))
+        for event in record.significant_events:
+            if latest.assessed_on < event.on <= on:
+                found.append(unmet(
+                    "exit.assessment_before_event",
+                    f"The latest assessment ({latest.assessed_on:%-d %B %Y}) was made before the significant event of "
+                    f"{event.on:%-d %B %Y} ({event.title.lower()}): reassess before exit.", COORDINATOR))
     for vulnerability in identified_vulnerabilities(record):
         if not _delivered_support(record, vulnerability.code) and not _waived(record, vulnerability.code):
             found.append(unmet(
@@ -534,14 +638,50 @@ def gateway_close_gate(
             "gateway.no_ideology_alone",
             "'No clear ideology' cannot be the only reason to close: say what else shows no vulnerability "
             "to radicalisation.", POLICE))
-    window_start = add_months(on, -policy.repeat_referral_months)
-    recent = [d for d in record.earlier_referrals if d >= window_start]
-    if len(recent) + 1 >= policy.repeat_referral_count and second_reviewer_id is None:
+    count = repeat_count(record, on=on, policy=policy)
+    if count >= policy.repeat_referral_count and second_reviewer_id is None:
         found.append(unmet(
             "gateway.repeat_needs_second_review",
-            f"This is referral {len(recent) + 1} of this person within {policy.repeat_referral_months} months: "
-            "a second officer must review the decision to close.", f"A second {POLICE}"))
+            f"This is referral {count} of this person within {policy.repeat_referral_months} months "
+            "(counting possible earlier records not judged a different person): a second officer must review "
+            "the decision to close.", f"A second {POLICE}"))
     return found
+
+
+def repeat_count(record: CaseRecord, *, on: date, policy: SafeguardPolicy) -> int:
+    """Which referral of this person, within the policy's window, this one is (1: the first)."""
+    window_start = add_months(on, -policy.repeat_referral_months)
+    return sum(1 for d in record.repeat_referral_days() if d >= window_start) + 1
+
+
+def unresolved_match_gate(record: CaseRecord) -> list[Unmet]:
+    """No decision on a referral while a possible earlier record of the person waits unread."""
+    waiting = record.unresolved_matches
+    if not waiting:
+        return []
+    names = "; ".join(f"{m.person} ({m.percent} likely, found {m.found_on:%-d %B %Y})" for m in waiting)
+    return [unmet(
+        "gateway.unresolved_match",
+        f"{len(waiting)} possible earlier record{'s' if len(waiting) > 1 else ''} of this person "
+        f"{'are' if len(waiting) > 1 else 'is'} not resolved: {names}. Read each and record whether it is the "
+        "same person (link) or not (with your reasons) before deciding.",
+        f"{POLICE} or {COORDINATOR} (resolve the possible earlier records)")]
+
+
+def unlink_gate(before: CaseRecord, after: CaseRecord, *, on: date, policy: SafeguardPolicy,
+                second_reviewer_id: int | None) -> list[Unmet]:
+    """Undoing a link or rejecting a match may not take a referral at the gateway below the repeat
+    threshold on one officer's word: it needs the second review that closing would need."""
+    if before.stage != "gateway" or second_reviewer_id is not None:
+        return []
+    was, now = repeat_count(before, on=on, policy=policy), repeat_count(after, on=on, policy=policy)
+    if was >= policy.repeat_referral_count > now:
+        return [unmet(
+            "person.unlink_needs_second_review",
+            f"This would make referral {was} of this person look like referral {now}, below the "
+            f"{policy.repeat_referral_count} that needs a second officer to close: a second officer must review "
+            "it first.", f"A second {POLICE}")]
+    return []
 
 
 # ---------------------------------------------------------------- findings
@@ -562,8 +702,8 @@ def findings(record: CaseRecord, *, today: date, policy: SafeguardPolicy) -> lis
     """
     rules = [
         _assessment_findings, _plan_findings, _referrer_findings, _tasking_findings, _ownership_findings,
-        _late_records, _review_findings, _decision_findings, _repeat_findings, _hold_findings,
-        _override_findings,
+        _late_records, _review_findings, _decision_findings, _repeat_findings, _unresolved_match_findings,
+        _event_findings, _hold_findings, _override_findings,
     ]
     found = [f for rule in rules for f in rule(record, today, policy)]
     return sorted(found, key=lambda f: (f.severity.rank, f.since, f.key))
@@ -726,11 +866,14 @@ def _ownership_findings(record: CaseRecord, today: date, policy: SafeguardPolicy
         due = add_working_days(h.offered_on, policy.handover_response_working_days)
         if today > due:
             severity, chairs = _escalation(due, today, policy, record.chair_ids)
+            # The offer lapses with its response date: it can no longer be accepted and gives no
+            # access, so the work stays with its owner and the offerer must act again.
             found.append(Finding(
                 "handover.unanswered", f"handover.unanswered:{h.id}", record.case_id,
-                f"The hand-over of the {h.what} offered on {h.offered_on:%-d %B %Y} has not been accepted or "
-                "declined; until it is, the current owner keeps it.", "The receiver (accept or decline)",
-                due + timedelta(days=1), severity, _ids(h.to_user_id, h.from_user_id), chairs))
+                f"The hand-over of the {h.what} offered on {h.offered_on:%-d %B %Y} was not answered by "
+                f"{due:%-d %B %Y} and has lapsed; the current owner keeps it. Offer it again, or to someone "
+                "else.", "The person who offered it (offer it again or keep it)",
+                due + timedelta(days=1), severity, _ids(h.offered_by_id, h.from_user_id, h.to_user_id), chairs))
     return found
 
 
@@ -785,14 +928,89 @@ def _decision_findings(record: CaseRecord, today: date, policy: SafeguardPolicy)
 
 
 def _repeat_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
-    if not record.earlier_referrals or record.stage == "closed":
+    days = record.repeat_referral_days()
+    if not days or record.stage == "closed":
         return []
-    count = len(record.earlier_referrals)
-    dates = ", ".join(f"{d:%-d %B %Y}" for d in sorted(record.earlier_referrals))
+    count = len(days)
+    dates = ", ".join(f"{d:%-d %B %Y}" for d in days)
+    since = [record.history_known_on or record.referred_on] if record.earlier_referrals else []
+    since += [m.found_on for m in record.possible_matches if m.status != "rejected" and m.referrals]
+    pending = " (some only possibly the same person: resolve them)" if record.unresolved_matches else ""
     return [Finding(
         "referral.repeat", f"referral.repeat:{record.case_id}", record.case_id,
-        f"This person has {count} earlier referral{'s' if count > 1 else ''} ({dates}): read them before deciding.",
-        "Whoever handles this referral", record.history_known_on or record.referred_on, Severity.INFO, ())]
+        f"This person has {count} earlier referral{'s' if count > 1 else ''} ({dates}){pending}: read them "
+        "before deciding.", "Whoever handles this referral", min(since, default=record.referred_on),
+        Severity.INFO, ())]
+
+
+def _unresolved_match_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    """Each possible earlier record goes to the case's owner from the day it was found, and to the
+    owning agency's duty owner once it has waited longer than the policy allows."""
+    if record.stage == "closed":
+        return []
+    found = []
+    for m in record.unresolved_matches:
+        due = m.found_on + timedelta(days=policy.unresolved_match_escalation_days)
+        late = today > due
+        found.append(Finding(
+            "referral.unresolved_match", f"referral.unresolved_match:{m.id}", record.case_id,
+            f"A possible earlier record of this person ({m.person}, {m.percent} likely) was found on "
+            f"{m.found_on:%-d %B %Y} and nobody has yet said whether it is the same person.",
+            f"The case owner ({POLICE} or {COORDINATOR}): link it or record why it is a different person",
+            m.found_on, Severity.ESCALATED if late else Severity.WARNING, _ids(record.owner_user_id),
+            _ids(record.duty_owner_id) if late else ()))
+    return found
+
+
+MEETING_CONCERN = "meeting_concern"
+
+
+def closed_on(record: CaseRecord) -> date | None:
+    """The day the case was last recorded as closed, while it is."""
+    return record.first_on("closed") if record.stage == "closed" else None
+
+
+def _event_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    """What a significant event asks for: a new assessment, a place on the panel's agenda, a
+    recorded decision about a concern raised at a meeting, and, after closure, a look at whether
+    the person should be referred again."""
+    found = []
+    owner = _ids(record.owner_user_id)
+    latest = record.latest_assessment
+    ended = closed_on(record)
+    for e in record.significant_events:
+        if record.stage in ACTIVE_STAGES and latest is not None and latest.assessed_on < e.on:
+            due = e.recorded_on + timedelta(days=policy.reassessment_after_event_days)
+            severity, chairs = (_escalation(due, today, policy, record.chair_ids) if today > due
+                                else (Severity.WARNING, ()))
+            found.append(Finding(
+                "event.reassessment_due", f"event.reassessment_due:{e.id}", record.case_id,
+                f"The assessment of {latest.assessed_on:%-d %B %Y} predates the significant event of {e.on:%-d %B %Y} "
+                f"({e.title.lower()}): reassess by {due:%-d %B %Y}.", COORDINATOR, e.recorded_on, severity, owner,
+                chairs))
+        if record.stage in ACTIVE_STAGES and not any(meets >= e.on for _, meets in record.agenda):
+            found.append(Finding(
+                "event.not_on_agenda", f"event.not_on_agenda:{e.id}", record.case_id,
+                f"No panel meeting on or after {e.on:%-d %B %Y} has the case on its agenda to consider the "
+                f"significant event ({e.title.lower()}): add it to the next meeting.", COORDINATOR, e.recorded_on,
+                Severity.WARNING, owner))
+        if e.kind == MEETING_CONCERN and e.responded_on is None and record.stage != "closed":
+            due = e.recorded_on + timedelta(days=policy.meeting_concern_response_days)
+            if today > due:
+                severity, chairs = _escalation(due, today, policy, record.chair_ids)
+                found.append(Finding(
+                    "event.meeting_concern_unanswered", f"event.meeting_concern:{e.id}", record.case_id,
+                    f"A concern raised at a meeting on {e.on:%-d %B %Y} has no recorded discussion and decision "
+                    f"(due by {due:%-d %B %Y}).", f"The case owner ({COORDINATOR} or {POLICE})",
+                    due + timedelta(days=1), severity, owner, chairs))
+        if (ended is not None and e.responded_on is None and ended <= e.on
+                and (e.on - ended).days <= policy.rereferral_watch_days):
+            found.append(Finding(
+                "event.possible_rereferral", f"event.possible_rereferral:{e.id}", record.case_id,
+                f"A significant event ({e.title.lower()}, {e.on:%-d %B %Y}) was recorded about this person "
+                f"{(e.on - ended).days} days after the case closed: decide whether to refer them again.",
+                "The case's last owner", e.recorded_on, Severity.WARNING, owner))
+    return found
 
 
 def _hold_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:

@@ -49,5 +49,18 @@ def information_request_due(requested_on: date) -> date:
     return requested_on + timedelta(days=INFORMATION_REQUEST_DAYS)
 
 
-def handover_response_due(offered_on: date) -> date:
-    return add_working_days(offered_on, HANDOVER_RESPONSE_DAYS)
+def handover_response_due(offered_on: date, working_days: int = HANDOVER_RESPONSE_DAYS) -> date:
+    """The last day a hand-over offer can be answered; after it the offer has lapsed."""
+    return add_working_days(offered_on, working_days)
+
+
+def handover_lapsed(offered_on: date, today: date, working_days: int = HANDOVER_RESPONSE_DAYS) -> bool:
+    return today > handover_response_due(offered_on, working_days)
+
+
+def earliest_live_offer_day(today: date, working_days: int = HANDOVER_RESPONSE_DAYS) -> date:
+    """The earliest offer date whose offer has not lapsed by `today` (for filtering in a query)."""
+    day = today
+    while not handover_lapsed(day - timedelta(days=1), today, working_days):
+        day -= timedelta(days=1)
+    return day

@@ -8,6 +8,7 @@ and rebuilds itself when a referral leaves the index (erasure).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class _Holder:
         self.last_id = 0
         self.count = 0
         self.last_change = 0
+        self.version = ""
 
     def get(self) -> CandidateIndex:
         with self.lock:
@@ -83,9 +85,12 @@ class _Holder:
             stale = (self.index is None or path != self.model_file or mtime != self.model_mtime
                      or newest < self.last_id or count < self.count or changed != self.last_change)
             if stale:
+                model = LinkageModel.load(path)
                 self.index = CandidateIndex.build(
-                    (identity_of(r) for r in Referral.objects.order_by("pk").iterator()), LinkageModel.load(path))
+                    (identity_of(r) for r in Referral.objects.order_by("pk").iterator()), model)
                 self.model_file, self.model_mtime = path, mtime
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+                self.version = f"{model.trained_at} {digest}"
             else:
                 assert self.index is not None
                 for referral in Referral.objects.filter(pk__gt=self.last_id).order_by("pk"):
@@ -104,6 +109,12 @@ _HOLDER = _Holder()
 
 def candidate_index() -> CandidateIndex:
     return _HOLDER.get()
+
+
+def model_version() -> str:
+    """The matching model in use: when it was trained, and a digest of its file."""
+    _HOLDER.get()
+    return _HOLDER.version
 
 
 def forget_index() -> None:

@@ -126,6 +126,7 @@ def _replay(earlier: IdempotencyRecord, fingerprint: str) -> Referral:
 
 def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list, channel: str,  # type: ignore[type-arg]
             written: list[Path]) -> Referral:
+    from casetrail.cases.earlier_records import possible_matches_find
     from casetrail.cases.models import Case
     from casetrail.people.services import person_create, person_index
 
@@ -200,4 +201,7 @@ def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list
         data={"owner_user": case.owner_user_id, "owner_agency": police.pk},
     )
     access_log(user=user, operation="collection", subject=referral, case=case, person=person, channel=channel)
+    # Matched at once against every earlier referral: each strong match is kept on the case and
+    # must be resolved before the gateway decides (casetrail/cases/earlier_records.py).
+    possible_matches_find(case=case)
     return referral

@@ -194,6 +194,7 @@ def subject_data_gather(*, person: Person) -> SubjectData:
         _information_requests(cases),
         _consultations(cases),
         _notes(cases),
+        _significant_events(cases),
         _attachments(cases),
         _rectifications(person),
         _history(cases),
@@ -401,6 +402,19 @@ def _notes(cases: list[Case]) -> Section:
             record = Record(f"note:{note.pk}", f"Note, case {case.reference}")
             record.add("noted_on", "Date", note.noted_on)
             record.add("text", "Note", note.text)
+            section.records.append(record)
+    return section
+
+
+def _significant_events(cases: list[Case]) -> Section:
+    section = Section("significant_events", "Significant events")
+    for case in cases:
+        for event in case.significant_events.all():
+            record = Record(f"significant_event:{event.pk}", f"Significant event, case {case.reference}")
+            record.add("kind", "What happened", event.get_kind_display())
+            record.add("occurred_on", "Date", event.occurred_on)
+            record.add("source", "Source", event.source)
+            record.add("summary", "Summary", event.summary)
             section.records.append(record)
     return section
 

@@ -39,10 +39,10 @@ def _rationale(label: str = "Rationale", hint: str = "Explain the decision so th
     return forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": 5}), help_text=hint)
 
 
-def _staff_choices(field: Any) -> None:
-    """Anyone who can own work: active staff with an agency, shown with agency and roles."""
-    field.queryset = User.objects.filter(is_active=True, agency__isnull=False).exclude(
-        roles=[Role.REFERRER.value]).select_related("agency")
+def _owner_choices(field: Any, people: Any) -> None:
+    """Only the people the access policy lets own this work (casetrail.cases.access.eligible_owners),
+    shown with agency and roles."""
+    field.queryset = people
     field.label_from_instance = lambda u: f"{u.display_name} ({u.agency}, {u.roles_display})"
 
 
@@ -155,6 +155,11 @@ class InformationRequestForm(GovukForm):
     question = forms.CharField(label="What you need to know", widget=forms.Textarea(attrs={"rows": 4}))
     requested_on = _date("Date of the request")
 
+    def __init__(self, *args: Any, agencies: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if agencies is not None:  # only agencies whose duty owner may answer (the access policy)
+            self.fields["to_agency"].queryset = agencies  # type: ignore[attr-defined]
+
 
 class InformationReplyForm(GovukForm):
     reply = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 6}))
@@ -212,10 +217,10 @@ class SupportActionForm(GovukForm):
                                         empty_label="Select a person")
     due_on = GovukDateField(label="Due date")
 
-    def __init__(self, *args: Any, vulnerabilities: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, vulnerabilities: list[tuple[str, str]], owners: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["vulnerabilities"].choices = vulnerabilities  # type: ignore[attr-defined]
-        _staff_choices(self.fields["owner_user"])
+        _owner_choices(self.fields["owner_user"], owners)
 
 
 class SupportActionCompleteForm(GovukForm):
@@ -309,6 +314,37 @@ class CaseNoteForm(GovukForm):
     text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 5}))
 
 
+class SignificantEventForm(GovukForm):
+    kind = forms.ChoiceField(label="What happened", widget=forms.RadioSelect, choices=[])
+    occurred_on = _date("When it happened")
+    source = forms.CharField(label="Who told you, or where it was raised",
+                             help_text="For example, 'Probation, by phone' or 'Multi-agency risk meeting'",
+                             max_length=200)
+    summary = forms.CharField(label="What happened, in brief", widget=forms.Textarea(attrs={"rows": 5}),
+                              help_text="Only what the people working on the case need to know.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from casetrail.cases.models import SignificantEvent
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = SignificantEvent.Kind.choices  # type: ignore[attr-defined]
+
+
+class SignificantEventResponseForm(GovukForm):
+    event = forms.TypedChoiceField(label="The event", widget=forms.RadioSelect, coerce=int, choices=[])
+    outcome = forms.ChoiceField(label="What was decided", widget=forms.RadioSelect, choices=[])
+    rationale = _rationale("The discussion and decision, and why",
+                           hint="Who discussed it, what they decided and why.")
+    responded_on = _date("Date of the decision")
+
+    def __init__(self, *args: Any, events: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+        from casetrail.cases.services import SIGNIFICANT_EVENT_OUTCOMES
+
+        super().__init__(*args, **kwargs)
+        self.fields["event"].choices = events or []  # type: ignore[attr-defined]
+        self.fields["outcome"].choices = list(SIGNIFICANT_EVENT_OUTCOMES.items())  # type: ignore[attr-defined]
+
+
 class VulnerabilityWaiverForm(GovukForm):
     code = forms.ChoiceField(label="Vulnerability", widget=forms.RadioSelect, choices=[])
     reason = _rationale("Why no support action is needed for it",
@@ -395,10 +431,10 @@ class HandOverForm(GovukForm):
     to_user = forms.ModelChoiceField(label="Hand over to", queryset=User.objects.none(), empty_label="Select a person")
     reason = _rationale("Why you are handing it over")
 
-    def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, targets: list[tuple[str, str]], receivers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = targets  # type: ignore[attr-defined]
-        _staff_choices(self.fields["to_user"])
+        _owner_choices(self.fields["to_user"], receivers)
 
 
 class HandOverRespondForm(GovukForm):

@@ -6,11 +6,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from casetrail.accounts.models import User
 from casetrail.cases import services
+from casetrail.cases.access import access_facts, eligible_owners, owner_refusal
 from casetrail.cases.models import Case
 from casetrail.cases.selectors import latest_assessment
 from casetrail.core import frameworks
-from casetrail.core.policy import Permission
+from casetrail.core.policy import Ownable, Permission
+from casetrail.core.roles import AgencyKind
 from casetrail.people.models import Person
 from casetrail.web import case_forms as f
 from casetrail.web.steps import Step
@@ -27,13 +30,27 @@ def _vulnerability_choices(request: HttpRequest, case: Case) -> list[tuple[str, 
 
 
 def _approved_providers(request: HttpRequest, case: Case) -> Any:
-    from casetrail.accounts.models import User
     from casetrail.clock import today
     from casetrail.providers.models import ProviderWorker
 
     approved = [w.user_id for w in ProviderWorker.objects.select_related("organisation")
                 if w.is_approved_on(today())]
-    return User.objects.filter(pk__in=approved, is_active=True).select_related("agency")
+    eligible = eligible_owners(Ownable.TASKING, case).values_list("pk", flat=True)
+    return User.objects.filter(pk__in=approved, is_active=True).filter(pk__in=list(eligible)) \
+        .select_related("agency")
+
+
+def _answering_agencies(request: HttpRequest, case: Case) -> dict[str, Any]:
+    """Agencies whose duty owner may own an information request to them (the access policy)."""
+    from casetrail.accounts.models import Agency
+
+    agencies = Agency.objects.exclude(kind=AgencyKind.PROVIDER).filter(duty_owner__isnull=False) \
+        .select_related("duty_owner")
+    facts = access_facts(case)
+    return {"agencies": Agency.objects.filter(pk__in=[
+        a.pk for a in agencies
+        if owner_refusal(Ownable.INFORMATION_REQUEST, a.duty_owner, case, addressed_agency_id=a.pk,
+                         facts=facts) is None])}
 
 
 
@@ -47,7 +64,16 @@ def _targets(request: HttpRequest, case: Case) -> dict[str, Any]:
         targets.append((f"tasking:{tasking.pk}", f"Tasking of {tasking.provider_user.display_name}"))
     for request_ in case.information_requests.filter(replied_on__isnull=True).select_related("to_agency"):
         targets.append((f"information_request:{request_.pk}", f"Information request to {request_.to_agency}"))
-    return {"targets": targets}
+    receivers: set[int] = set()
+    for value, _ in targets:
+        kind, _, target_id = value.partition(":")
+        addressed = (case.information_requests.get(pk=target_id).to_agency_id
+                     if kind == Ownable.INFORMATION_REQUEST else None)
+        receivers |= set(eligible_owners(Ownable(kind), case, addressed_agency_id=addressed)
+                         .values_list("pk", flat=True))
+    receivers.discard(request.user.pk)  # nobody hands work to themselves
+    people = User.objects.filter(pk__in=receivers).select_related("agency").order_by("last_name", "first_name")
+    return {"targets": targets, "receivers": people}
 
 
 def _handover(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
@@ -82,12 +108,30 @@ def _link(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
                                      rationale=data["rationale"])
 
 
+def _events_awaiting_decision(case: Case) -> list[tuple[int, str]]:
+    from casetrail.core.decisions import DecisionType
+
+    answered = {d.details.get("event") for d in case.decisions.filter(type=DecisionType.SIGNIFICANT_EVENT_RESPONSE)}
+    return [(e.pk, f"{e.get_kind_display()}, {e.occurred_on:%-d %B %Y} ({e.source})")
+            for e in case.significant_events.all() if e.pk not in answered]
+
+
+def _respond_to_event(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
+    from casetrail.core.errors import InvalidInput
+
+    event = case.significant_events.filter(pk=data.pop("event")).first()
+    if event is None:
+        raise InvalidInput.single("event", "Select an event recorded on this case")
+    return services.significant_event_respond(user=request.user, event=event, **data)  # type: ignore[arg-type]
+
+
 STEPS: dict[str, Step] = {
     "gateway": Step(
         title="Gateway assessment", caption="Police Prevent officer", form_class=f.GatewayForm,
         permission=Permission.GATEWAY_DECIDE, success="Gateway decision recorded",
         intro="Record the checks you have made, your contact with the referrer and the outcome.",
-        perform=lambda r, c, d: services.gateway_decide(user=r.user, case=c, **d), shows_matches=True),
+        perform=lambda r, c, d: services.gateway_decide(user=r.user, case=c, **d), shows_matches=True,
+        blocked_by_matches="all"),
     "signposting": Step(
         title="Record the signposted service's reply", form_class=f.SignpostingReplyForm,
         permission=Permission.RECORD_SIGNPOSTING_REPLY, success="Reply recorded",
@@ -96,11 +140,13 @@ STEPS: dict[str, Step] = {
     "police-led": Step(
         title="Police-led case management decision", form_class=f.PoliceLedForm,
         permission=Permission.POLICE_LED_DECIDE, success="Decision recorded",
-        perform=lambda r, c, d: services.police_led_decide(user=r.user, case=c, **d)),
+        perform=lambda r, c, d: services.police_led_decide(user=r.user, case=c, **d), shows_matches=True,
+        blocked_by_matches="closing the case"),
     "information-request": Step(
         title="Request information from a partner", form_class=f.InformationRequestForm,
         permission=Permission.MANAGE_PANEL, success="Information request sent",
         intro="The partner agency's duty owner will see it on their work list; a reply is due in 10 days.",
+        form_kwargs=_answering_agencies,
         perform=lambda r, c, d: services.information_request_create(user=r.user, case=c, **d)),
     "panel-decision": Step(
         title="Panel decision: adopt or not", caption="Channel panel chair", form_class=f.PanelDecisionForm,
@@ -120,7 +166,8 @@ STEPS: dict[str, Step] = {
         title="Add a support action", form_class=f.SupportActionForm, permission=Permission.PLAN_SUPPORT,
         success="Support action added",
         intro="Every action addresses one or more vulnerabilities from the latest assessment.",
-        form_kwargs=lambda r, c: {"vulnerabilities": _vulnerability_choices(r, c)},
+        form_kwargs=lambda r, c: {"vulnerabilities": _vulnerability_choices(r, c),
+                                  "owners": eligible_owners(Ownable.SUPPORT_ACTION, c)},
         perform=lambda r, c, d: services.support_action_add(user=r.user, case=c, **d)),
     "tasking": Step(
         title="Task an intervention provider", form_class=f.TaskingForm, permission=Permission.COMMISSION_TASKING,
@@ -192,6 +239,21 @@ STEPS.update({
         success="Reason approved; the exit gate now accepts this vulnerability without a support action",
         form_kwargs=lambda r, c: {"vulnerabilities": _vulnerability_choices(r, c)},
         perform=lambda r, c, d: services.vulnerability_waiver_record(user=r.user, case=c, **d)),
+    "significant-event": Step(
+        title="Record a significant event", form_class=f.SignificantEventForm,
+        permission=Permission.RECORD_SIGNIFICANT_EVENT, success="Significant event recorded",
+        intro="An arrest or charge, custody or release, a move, a mental-health crisis, an exclusion, new "
+              "information from a partner or a concern raised at a multi-agency meeting. On an open Channel case "
+              "it puts the case on the next panel agenda and the assessment is due again.",
+        perform=lambda r, c, d: services.significant_event_record(user=r.user, case=c, **d)),
+    "significant-event-response": Step(
+        title="Record the decision about a significant event", form_class=f.SignificantEventResponseForm,
+        permission=Permission.RECORD_SIGNIFICANT_EVENT, success="Decision recorded",
+        intro="A concern raised at a meeting, or an event after the case closed, needs a recorded discussion "
+              "and decision.",
+        form_kwargs=lambda r, c: {"events": _events_awaiting_decision(c)},
+        initial=lambda r, c: {"event": r.GET.get("event", "")[:12]},
+        perform=_respond_to_event),
     "hold": Step(
         title="Hold from disposal", form_class=f.RetentionHoldForm, permission=Permission.HOLD_FROM_DISPOSAL,
         success="The case is held from disposal",
@@ -223,4 +285,8 @@ STEP_STAGES: dict[str, tuple[str, ...]] = {
     "note": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
     "waive-vulnerability": ("support",),
     "hold": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
+    "significant-event": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited",
+                          "closed"),
+    # Offered on the case page beside each event that waits for a decision.
+    "significant-event-response": (),
 }

@@ -65,8 +65,10 @@ def matches_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     link = case.decisions.filter(type="person_link").order_by("-recorded_at", "-pk").first()
     if link is not None and case.decisions.filter(type="person_unlink", supersedes=link).exists():
         link = None
+    earlier = selectors.case_earlier_records(user=request.user, case=case)  # type: ignore[arg-type]
     matches = selectors.case_matches(user=request.user, case=case) if case.stage != Stage.CLOSED else []  # type: ignore[arg-type]
-    return {"matches": matches, "can_link": True, "active_link": link}
+    return {"earlier_records": earlier, "unresolved": [r for r in earlier if r.status == "open"],
+            "matches": matches, "can_link": True, "active_link": link}
 
 
 @dataclass
@@ -85,6 +87,9 @@ class Step:
     button: str = "Save and continue"
     warning: str = ""
     shows_matches: bool = False  # the possible earlier records of the person, beside the form
+    # The service refuses the step while a possible earlier record is unresolved: "all" of it, or
+    # only the outcome named (the page then says so beside the button).
+    blocked_by_matches: str = ""
 
 
 class CaseStepView(LoginRequiredMixin, View):

@@ -21,6 +21,7 @@ from casetrail.accounts.models import User
 from casetrail.audit.services import access_log
 from casetrail.cases import safeguards, selectors, services
 from casetrail.cases.access import allowed, require, view_of
+from casetrail.cases.earlier_records import unresolved
 from casetrail.cases.models import (
     Assessment,
     Case,
@@ -36,6 +37,7 @@ from casetrail.core.errors import AccessDenied, NotFound
 from casetrail.core.lifecycle import Stage, available_actions
 from casetrail.core.policy import Permission, View
 from casetrail.core.roles import Role
+from casetrail.core.safeguards import unresolved_match_gate
 from casetrail.core.schedules import post_exit_review_dates, tasking_acknowledgement_due
 from casetrail.people.models import Person
 from casetrail.web import case_forms as f
@@ -73,8 +75,10 @@ def my_work(request: HttpRequest) -> HttpResponse:
     outside = BreakGlassGrant.objects.filter(case__owner_user=request.user,
                                              granted_at__gte=clock.now() - timedelta(days=30)).select_related(
         "case", "user", "user__agency")
-    return render(request, "work/my_work.html", {"work": work, "today": work.today, "findings": findings,
-                                                 "outside_reads": outside})
+    return render(request, "work/my_work.html", {
+        "work": work, "today": work.today, "findings": findings, "outside_reads": outside,
+        "may_link": allowed(request.user, Permission.LINK_PERSON),  # type: ignore[arg-type]
+        "earlier_records": selectors.unresolved_earlier_records(user=request.user)})  # type: ignore[arg-type]
 
 
 @login_required
@@ -143,6 +147,13 @@ def _chronology(case: Any) -> list[Any]:
     return events
 
 
+def _significant_events(case: Any) -> list[tuple[Any, Any]]:
+    """Each significant event with the decision recorded about it, if any."""
+    answers = {d.details.get("event"): d for d in case.decisions.filter(type="significant_event_response")
+               .select_related("author")}
+    return [(e, answers.get(e.pk)) for e in case.significant_events.select_related("recorded_by")]
+
+
 def _step_links(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
     """Each step open at this stage, either as a link or with exactly why it is blocked."""
     facts = services._facts(case)
@@ -160,7 +171,10 @@ def _step_links(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
             unmet = blocked.get("close", [])
         elif key == "panel-decision":
             unmet = blocked.get("panel_adopt", [])
-        links.append({"key": key, "title": step.title, "unmet": unmet})
+        waiting = unresolved(case) if step.blocked_by_matches == "all" else []
+        if waiting:
+            unmet = [*unmet, *unresolved_match_gate(safeguards.case_record(case))]
+        links.append({"key": key, "title": step.title, "unmet": unmet, "matches": waiting})
     return links
 
 
@@ -201,6 +215,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             # Only in the full view: referrers and providers never read notes or consultations.
             consultations=case.consultations.select_related("recorded_by"),
             notes=case.notes.select_related("recorded_by"),
+            significant_events=_significant_events(case),
+            can_record_events=allowed(request.user, Permission.RECORD_SIGNIFICANT_EVENT, case),  # type: ignore[arg-type]
             attachments=case.referral.attachments.all(),
             history=history,
             steps=_step_links(request, case),

@@ -87,6 +87,7 @@ def world(transactional_db: None, app_clock: ServerClock) -> World:
     users = {
         "referrer": _user("referrer", school, "referrer"),
         "police": _user("police", police, "police_officer"),
+        "police2": _user("police2", police, "police_officer"),
         "coordinator": _user("coordinator", council, "channel_coordinator"),
         "chair": _user("chair", council, "panel_chair"),
         "other_coordinator": _user("othercoord", other, "channel_coordinator"),

@@ -29,6 +29,7 @@ from casetrail.cases.models import (
     Tasking,
 )
 from casetrail.core import frameworks
+from casetrail.core.dates import PartialDate
 from casetrail.people.models import DuplicateCandidate
 from casetrail.providers.services import provider_organisation_save, provider_worker_save
 from casetrail.referrals import services as referral_services
@@ -59,6 +60,7 @@ class Side:
     support_action: SupportAction
     handover: HandOver
     sar_reference: str  # an open subject access request for the person (casetrail/rights)
+    significant_event: Any = None  # a concern raised at a meeting, awaiting its decision
 
     def ids(self) -> dict[str, Any]:
         """The value each route parameter takes for this side."""
@@ -70,6 +72,7 @@ class Side:
             "tasking_id": self.tasking.pk, "action_id": self.support_action.pk,
             "handover_id": self.handover.pk, "person_reference": self.person_reference,
             "referral_reference": self.referral_reference, "sar_reference": self.sar_reference,
+            "event_id": self.significant_event.pk,
         }
 
 
@@ -113,12 +116,12 @@ def _other_world(world: World) -> World:
     return World(police, council, council, school, nhs, org, users)
 
 
-def _side(world: World, tag: str) -> Side:
+def _side(world: World, tag: str, **person: Any) -> Side:
     """case_in_support, with a text attachment on the referral, then one more of each object."""
     submit = functools.partial(referral_services.referral_submit,
                                attachments=[UploadedFile(f"notes-{tag}.txt", b"Synthetic notes for a test.\n")])
     with mock.patch.object(referral_services, "referral_submit", submit):
-        case = case_in_support(world)
+        case = case_in_support(world, **person)
     users, today = world.users, clock.today()
     vulnerability = case.assessments.get().judgements
     first = next(code for code, j in vulnerability.items() if j["present"])
@@ -136,8 +139,11 @@ def _side(world: World, tag: str) -> Side:
 
     sar = subject_access_request_open(user=users["police"], person=case.person,
                                       requested_by="The person, by letter", received_on=today)
+    event = services.significant_event_record(user=users["police"], case=case, kind="meeting_concern",
+                                              occurred_on=today, source="Multi-agency risk meeting",
+                                              summary="Probation raised a worry about new contacts online.")
     case.refresh_from_db()
-    return Side(case=case, person_reference=case.person.reference, referral_reference=case.referral.reference,
+    return Side(significant_event=event, case=case, person_reference=case.person.reference, referral_reference=case.referral.reference,
                 attachment=case.referral.attachments.get(), meeting=case.agenda_items.get().meeting,
                 information_request=request, tasking=case.taskings.get(), assessment=draft,
                 support_action=action, handover=handover, sar_reference=sar.reference)
@@ -147,7 +153,10 @@ def build(world: World) -> MatrixWorld:
     from casetrail.people.services import duplicates_record
 
     own = _side(world, "a")
-    other = _side(_other_world(world), "b")
+    # Someone else in the other area: the same person there would be a possible earlier record of A.
+    other = _side(_other_world(world), "b", given_names="Noor", family_name="Brightwater-Test",
+                  date_of_birth=PartialDate(1990, 4, 4), address="14 Other Road", postcode="OT4 4TH",
+                  school_or_workplace="")
     duplicates_record(pairs=[{"person_a": own.case.person_id, "person_b": other.case.person_id,
                               "match_probability": 0.9, "evidence": []}])
     # Someone outside case A (not a matrix user) reads it through break glass, for the auditors' queue.

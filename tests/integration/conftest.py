@@ -79,7 +79,40 @@ def world(db: Any) -> World:
     return World(police, council, other, school, nhs, org, users)
 
 
+# Different people, each unlike the others in every identity field, so that a test's second and
+# later referrals are not possible earlier records of its first (which would block the gateway
+# until resolved). A test about one person referred again passes that person's identity itself.
+OTHER_PEOPLE = [
+    ("Tomasz", "Wieczorek-Test", PartialDate(1994, 11, 2), "female", "22 Harbour Road", "HB2 4QX"),
+    ("Imani", "Lindqvist-Test", PartialDate(2011, 2, 23), "female", "7 Mill Lane", "ML9 8DD"),
+    ("Reuben", "Castellanos-Test", PartialDate(1987, 8, 30), "male", "91 Quarry Close", "QC4 2LL"),
+    ("Yusra", "Haverford-Test", PartialDate(2005, 12, 1), "female", "3 Orchard Row", "OR7 1AB"),
+    ("Declan", "Nakamura-Test", PartialDate(1999, 3, 14), "male", "48 Station Hill", "ST3 9HH"),
+    ("Priya", "Abernethy-Test", PartialDate(2013, 7, 9), "female", "12 Chapel Walk", "CW1 5EF"),
+    ("Callum", "Oyelaran-Test", PartialDate(1979, 1, 27), "male", "5 Forge Street", "FS6 3JK"),
+    ("Amara", "Szymanski-Test", PartialDate(2002, 10, 19), "female", "60 Beacon View", "BV8 7MN"),
+]
+
+
+SYLLABLES = ["Bar", "Quil", "Dor", "Fen", "Gat", "Hux", "Jor", "ka", "mo", "vi", "tre", "su", "pa", "ne",
+             "rby", "nsk", "lde", "wick", "mpt", "xor", "gg"]
+
+
 def referral_input(world: World, **overrides: Any) -> ReferralInput:
+    """A valid referral: the first in a world is of Sam Okafor-Test, each later one (unless the
+    test names the person) of someone else."""
+    made = world.__dict__.setdefault("_referrals_made", 0)
+    world.__dict__["_referrals_made"] = made + 1
+    identity: dict[str, Any] = {}
+    if made and not {"given_names", "family_name", "date_of_birth"} & overrides.keys():
+        given, family, born, sex, address, postcode = OTHER_PEOPLE[(made - 1) % len(OTHER_PEOPLE)]
+        if made > len(OTHER_PEOPLE):  # beyond the list: made-up names, birthday and address of its own
+            given = "".join(SYLLABLES[(made // 7**i + i) % 7 + 7 * i] for i in range(2)).title()
+            family = "".join(SYLLABLES[(made // 7**i) % 7 + 7 * i] for i in range(3)) + "-Test"
+            born = PartialDate(1960 + made % 50, made % 12 + 1, made % 28 + 1)
+            address, postcode = f"{made} {family} Street", f"Z{made % 10}{made // 10 % 10} {made % 9}ZZ"
+        identity = dict(given_names=given, family_name=family, date_of_birth=born, sex=sex,
+                        address=address, postcode=postcode, school_or_workplace="")
     values: dict[str, Any] = dict(
         referrer_name="Rita Referrer", referrer_job_title="Designated safeguarding lead",
         referrer_email="rita@example.org", referrer_phone="", referrer_organisation="Testshire Academy",
@@ -90,20 +123,22 @@ def referral_input(world: World, **overrides: Any) -> ReferralInput:
         first_observed_on=clock.today() - timedelta(days=7), concern_types=("extreme_right_wing",),
         urgency="routine", person_aware="no", discussed_with="Head of year",
     )
+    values.update(identity)
     values.update(overrides)
     return ReferralInput(**values)
 
 
-def case_in_support(world: World) -> Any:
+def case_in_support(world: World, **referral: Any) -> Any:
     """A case driven through the real services to Channel support, with a submitted assessment
-    identifying two vulnerabilities and one tasking of the world's approved provider."""
+    identifying two vulnerabilities and one tasking of the world's approved provider; `referral`
+    overrides fields of the referral (the person referred, say)."""
     from casetrail.cases import services
     from casetrail.core import frameworks
     from casetrail.referrals.services import referral_submit
 
     today = clock.today()
     users = world.users
-    referral, _ = referral_submit(user=users["referrer"], data=referral_input(world))
+    referral, _ = referral_submit(user=users["referrer"], data=referral_input(world, **referral))
     case = referral.case
     services.gateway_decide(user=users["police"], case=case, expected_version=None, deconfliction_done=True,
                             database_checks_done=True, referrer_contacted_on=None, referrer_contact_summary="",

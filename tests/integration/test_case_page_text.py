@@ -75,8 +75,8 @@ def supported_case(world: World) -> Case:
                                         vulnerabilities=[first], owner_user=u["coordinator"],
                                         due_on=today + timedelta(days=60))
     offer = services.handover_offer(user=u["coordinator"], case=case, target_type="support_action",
-                                    target_id=other.pk, to_user=u["other_coordinator"], reason=HANDOVER_WHY)
-    services.handover_respond(user=u["other_coordinator"], handover=offer, accept=False, note=DECLINED)
+                                    target_id=other.pk, to_user=u["panel"], reason=HANDOVER_WHY)
+    services.handover_respond(user=u["panel"], handover=offer, accept=False, note=DECLINED)
     case.refresh_from_db()
     return case
 

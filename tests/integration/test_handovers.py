@@ -77,19 +77,24 @@ def test_acceptance_is_refused_when_the_receiver_was_suspended_after_the_offer(w
     assert tasking.provider_user == world.users["provider"]
 
 
-def test_an_information_request_moves_with_its_answering_agency(world: World) -> None:
+def test_an_information_request_moves_only_within_the_agency_it_is_addressed_to(world: World) -> None:
     from casetrail.cases.services import information_request_create
 
     case = case_in_support(world)
     request = information_request_create(user=world.users["coordinator"], case=case, to_agency=world.nhs,
                                          question="Is he known to mental health services?",
                                          requested_on=date.today())
+    with pytest.raises(InvalidInput) as refused:
+        handover_offer(user=world.users["coordinator"], case=case, target_type="information_request",
+                       target_id=request.pk, to_user=world.users["other_coordinator"], reason=REASON)
+    assert "agency the request is addressed to" in refused.value.errors["to_user"][0]
+    colleague = _user("nhs2", world.nhs, "panel_member", panel_authority=world.council)
     offer = handover_offer(user=world.users["coordinator"], case=case, target_type="information_request",
-                           target_id=request.pk, to_user=world.users["other_coordinator"], reason=REASON)
-    handover_respond(user=world.users["other_coordinator"], handover=offer, accept=True, note="")
+                           target_id=request.pk, to_user=colleague, reason=REASON)
+    handover_respond(user=colleague, handover=offer, accept=True, note="")
     request.refresh_from_db()
-    assert request.owner_user == world.users["other_coordinator"]
-    assert request.to_agency == world.other_council
+    assert request.owner_user == colleague
+    assert request.to_agency == world.nhs
 
 
 def test_a_declined_offer_leaves_the_owner_and_needs_a_reason(world: World) -> None:
@@ -98,11 +103,11 @@ def test_a_declined_offer_leaves_the_owner_and_needs_a_reason(world: World) -> N
                                 vulnerabilities=latest_vulnerability_codes(case)[:1],
                                 owner_user=world.users["coordinator"], due_on=date.today() + timedelta(days=30))
     offer = handover_offer(user=world.users["coordinator"], case=case, target_type="support_action",
-                           target_id=action.pk, to_user=world.users["other_coordinator"], reason=REASON)
+                           target_id=action.pk, to_user=world.users["panel"], reason=REASON)
     with pytest.raises(InvalidInput) as refused:
-        handover_respond(user=world.users["other_coordinator"], handover=offer, accept=False, note="no")
+        handover_respond(user=world.users["panel"], handover=offer, accept=False, note="no")
     assert "note" in refused.value.errors
-    handover_respond(user=world.users["other_coordinator"], handover=offer, accept=False,
+    handover_respond(user=world.users["panel"], handover=offer, accept=False,
                      note="Our team has no capacity this quarter.")
     action.refresh_from_db()
     assert action.owner_user == world.users["coordinator"]

@@ -132,6 +132,10 @@ NOT_FREE_TEXT.update({
         "case_reference", "disposed_role", "person_reference", "referral_reference", "retention_class")},
     **{f"rights.Rectification.{n}": "a code or label set by the service" for n in (
         "author_role", "field", "field_label", "outcome", "target_type")},
+    "cases.SignificantEvent.kind": "a code from SignificantEvent.Kind; the service refuses any other",
+    "cases.SignificantEvent.recorded_role": "a role code set by the service",
+    "cases.PossibleMatch.model_version": "the matching model's training time and file digest, set by the "
+                                         "matching service",
     "rights.Redaction.author_role": "a role code",
     "rights.Redaction.item": "the key of an item of the person's record; the service refuses any other "
                              "(test_redaction_codes_and_items_refuse_typed_in_text)",
@@ -266,13 +270,17 @@ def build(world: World, client: Client) -> Hostile:  # noqa: PLR0915 - one journ
         services.referrer_consultation_record(user=u["coordinator"], case=case, consulted_on=base, method="phone",
                                               summary=p("cases.ReferrerConsultation.summary"))
         services.case_note_record(user=u["coordinator"], case=case, noted_on=base, text=p("cases.CaseNote.text"))
+        services.significant_event_record(user=u["coordinator"], case=case, kind="partner_information",
+                                          occurred_on=base, source=p("cases.SignificantEvent.source"),
+                                          summary=p("cases.SignificantEvent.summary"))
         declined = services.handover_offer(user=u["coordinator"], case=case, target_type="support_action",
-                                           target_id=open_action.pk, to_user=u["other_coordinator"],
+                                           target_id=open_action.pk, to_user=u["panel"],
                                            reason=p("cases.HandOver.reason"))
-        services.handover_respond(user=u["other_coordinator"], handover=declined, accept=False,
+        services.handover_respond(user=u["panel"], handover=declined, accept=False,
                                   note=p("cases.HandOver.response_note"))
-        pending = services.handover_offer(user=u["coordinator"], case=case, target_type="information_request",
-                                          target_id=open_question.pk, to_user=u["other_coordinator"],
+        # Only someone who may own the work is offered it: the case, to another council's coordinator.
+        pending = services.handover_offer(user=u["coordinator"], case=case, target_type="case",
+                                          target_id=case.pk, to_user=u["other_coordinator"],
                                           reason=p("cases.HandOver.reason") + " 2")
         services.support_action_complete(user=u["coordinator"], action=open_action, status="done",
                                          completed_on=base, note=p("cases.SupportAction.completion_note") + " 2")
@@ -421,6 +429,8 @@ REFERENCES_ONLY: list[str] = ["my work (other coordinator)", "my work (provider)
 WHERE_SHOWN: dict[str, str] = {
     "accounts.User.job_title": "case page (coordinator)",  # beside the decisions the user made
     "cases.CaseNote.text": "case page (coordinator)",
+    "cases.SignificantEvent.source": "case page (coordinator)",
+    "cases.SignificantEvent.summary": "case page (coordinator)",
     "cases.Consent.capacity_notes": "case page (coordinator)",
     "cases.HandOver.response_note": "case page (coordinator)",
     "cases.ReferrerConsultation.summary": "case page (coordinator)",

@@ -106,6 +106,9 @@ def test_the_handover_page_lists_staff_with_their_agency(client: Client, demo: N
     case = Case.objects.filter(stage="gateway").first()
     response = client.get(f"/cases/{case.pk}/handover")
     assert response.status_code == 200
-    officer = User.objects.get(username="police")
-    expected = f"{officer.display_name} ({officer.agency.name}, Police Prevent officer)"
+    colleague = User.objects.get(username="police2")
+    expected = f"{colleague.display_name} ({colleague.agency.name}, Police Prevent officer)"
     assert escape(expected).encode() in response.content
+    # Only people who may take the work on: never oneself, nor a read-only user.
+    for name in ("police", "oversight"):
+        assert f'{User.objects.get(username=name).display_name} ('.encode() not in response.content

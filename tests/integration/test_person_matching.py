@@ -64,11 +64,12 @@ def test_three_referrals_of_one_boy_with_a_misspelt_surname_are_one_person_at_th
     assert len({first.person_id, second.person_id, third.person_id}) == 3  # recorded as three people at intake
 
     police = world.users["police"]
-    matches = selectors.case_matches(user=police, case=second)
-    assert matches and matches[0].person.pk == first.person_id
-    assert matches[0].probability > 0.9
-    family = {e.field: e for e in matches[0].best.evidence}
-    assert any(not e.agrees or "exact" not in e.level for name, e in family.items() if "amily" in name)
+    # Kept on the case when the referral arrived, as found, for the officer to resolve.
+    records = selectors.case_earlier_records(user=police, case=second)
+    assert records and records[0].person.pk == first.person_id and records[0].status == "open"
+    assert records[0].match.probability > 0.9
+    family = {e["field"]: e for e in records[0].match.evidence}
+    assert any(not e["agrees"] or "exact" not in e["level"] for name, e in family.items() if "amily" in name)
     services.case_link_person(user=police, case=second, person=first.person,
                               rationale="Same date of birth, address and school; surname misspelt.")
 
@@ -77,9 +78,9 @@ def test_three_referrals_of_one_boy_with_a_misspelt_surname_are_one_person_at_th
     page = client.get(f"/cases/{third.pk}/").content.decode()
     assert "Possible earlier records of this person" in page
     assert first.person.reference in page
-    matches = selectors.case_matches(user=police, case=third)
-    assert matches[0].person.pk == first.person_id
-    assert {c.pk for c in matches[0].visible_cases} == {first.pk, second.pk}
+    records = selectors.case_earlier_records(user=police, case=third)
+    assert [r.person.pk for r in records] == [first.person_id]
+    assert {c.pk for c in records[0].visible_cases} == {first.pk, second.pk}
     services.case_link_person(user=police, case=third, person=first.person,
                               rationale="Same boy again: date of birth month, address and school agree.")
     third.refresh_from_db()
@@ -119,7 +120,7 @@ def test_the_gateway_page_shows_the_possible_earlier_records_beside_the_decision
     client.login(username="police", password=PASSWORD)
     page = client.get(f"/cases/{second.pk}/gateway").content.decode()
     assert "Gateway assessment" in page and "Possible earlier records of this person" in page
-    assert first.person.reference in page and "Evidence, field by field" in page
+    assert first.person.reference in page and "Evidence as found, field by field" in page
     # Someone who may not link people sees the form's page without them.
     client.login(username="referrer", password=PASSWORD)
     assert client.get(f"/cases/{second.pk}/gateway").status_code in (403, 404)
@@ -147,6 +148,7 @@ def test_a_wrong_link_can_be_undone_restoring_both_histories(world: World) -> No
 
 
 def _match(client: Client, token: str, body: dict[str, Any]) -> Any:
+    body = {"purpose": "Identity check before recording a referral", **body}
     return client.post("/api/v1/people/match", data=json.dumps(body), content_type="application/json",
                        HTTP_AUTHORIZATION=f"Bearer {token}")
 

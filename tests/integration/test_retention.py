@@ -19,6 +19,7 @@ from casetrail import clock
 from casetrail.audit.models import AccessLogEntry, Event, erase_payloads
 from casetrail.cases import services as case_services
 from casetrail.cases.models import Case, Decision
+from casetrail.core.dates import PartialDate
 from casetrail.core.errors import AccessDenied, InvalidInput, StaleState, TransitionNotAllowed
 from casetrail.core.retention import add_years
 from casetrail.people.models import Person, SearchKey
@@ -45,10 +46,15 @@ def police_led_case(world: World, *, mark: str = MARK, person: Person | None = N
                     attachment: bytes | None = None) -> Case:
     """A referral that went police-led and was closed today, with the mark in its free text."""
     police, today = world.users["police"], clock.today()
+    own = mark == MARK
     data = referral_input(world, given_names=f"{mark}ina", family_name=f"{mark}son", other_names=f"{mark} Alias",
-                          referrer_name=f"Rita {mark}", address=f"7 {mark} Lane", postcode="ZX9 9ZX",
+                          date_of_birth=PartialDate(2008, 5, 17) if own else PartialDate(1996, 11, 3),
+                          referrer_name=f"Rita {mark}", address=f"7 {mark} Lane",
+                          postcode="ZX9 9ZX" if own else "YW8 8WY",
                           school_or_workplace=f"{mark} Academy", discussed_with=f"Head {mark}",
-                          nhs_number=NHS_NUMBER, upn=UPN,
+                          # The birth date, postcode and identifiers are the default person's own:
+                          # another person with them would be a possible earlier record of that one.
+                          nhs_number=NHS_NUMBER if own else "", upn=UPN if own else "",
                           concern=f"{mark} has told classmates that violence is justified and shares videos.")
     files = [UploadedFile("notes.txt", f"{mark} notes from the teacher.".encode())] if attachment is None else []
     referral, _ = referral_submit(user=world.users["referrer"], data=data, attachments=files)

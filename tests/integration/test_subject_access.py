@@ -58,14 +58,15 @@ def journey(world: World) -> Journey:
                                                                                referrer_name="Ravi Referrer",
                                                                                concern=SECRET))
     closed = referral.case
+    # The earlier record found at intake is resolved before the gateway may decide.
+    case_services.case_link_person(user=users["police"], case=closed, person=case.person,
+                                   rationale="Same date of birth, address and school; Samuel is Sam.")
     case_services.gateway_decide(user=users["police"], case=closed, expected_version=None, deconfliction_done=True,
                                  database_checks_done=True, referrer_contacted_on=None, referrer_contact_summary="",
                                  outcome="police_led", signposted_to="",
                                  rationale="Live police interest; handled by the CT unit.", decided_on=today)
     case_services.police_led_decide(user=users["police"], case=closed, expected_version=None, outcome="close",
                                     rationale="Police activity concluded; nothing further.", decided_on=today)
-    case_services.case_link_person(user=users["police"], case=closed, person=case.person,
-                                   rationale="Same date of birth, address and school; Samuel is Sam.")
     closed.refresh_from_db()
     case.refresh_from_db()
     return Journey(world, case.person, case, closed)

@@ -153,8 +153,9 @@ def test_f11_a_second_referral_with_a_misspelt_surname_is_connected_and_cannot_c
               if f.rule == "referral.repeat"]
     assert len(repeat) == 1
     assert RULES["referral.repeat"].category == "repeat referrals"
-    # Visible from the day the officer linked the records, not before (the referral came on the 11th).
-    assert repeat[0].first_visible == date(2019, 3, 12)
+    # Visible from the day the referral came (the 11th): the earlier record was found at intake and
+    # counted at once, the day before the officer linked the records.
+    assert repeat[0].first_visible == date(2019, 3, 11)
     assert "13 October 2014" in repeat[0].first.message
     assert repeat[0].first.notify == ()  # shown to whoever handles the referral, not messaged
     [block] = branch.blocks

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from casetrail.core.lifecycle import Stage
-from casetrail.core.policy import Actor, CaseAccessFacts, Permission, View, case_view, denial, may
+from casetrail.core.policy import (
+    STAGE_WORK,
+    Actor,
+    CaseAccessFacts,
+    Ownable,
+    Permission,
+    View,
+    case_view,
+    denial,
+    may,
+    may_own,
+    owner_denial,
+)
 from casetrail.core.roles import Role
+from casetrail.core.schedules import earliest_live_offer_day, handover_lapsed, handover_response_due
 
 POLICE, COUNCIL, OTHER_COUNCIL, SCHOOL, NHS, PROVIDER, HOME_OFFICE = 1, 2, 3, 4, 5, 6, 7
 
@@ -36,7 +51,8 @@ def case(**overrides: object) -> CaseAccessFacts:
     (actor(Role.REFERRER, SCHOOL, user=51), case(), View.NONE),
     (actor(Role.OVERSIGHT, HOME_OFFICE), case(), View.FULL),
     (actor(Role.ADMINISTRATOR, HOME_OFFICE), case(), View.NONE),
-    (actor(Role.POLICE_OFFICER, 99, user=77), case(offered_to_user_ids=frozenset({77})), View.FULL),
+    # A pending offer shows enough to decide, not the whole case (docs/roles.md).
+    (actor(Role.POLICE_OFFICER, 99, user=77), case(offered_to_user_ids=frozenset({77})), View.PROVIDER),
 ])
 def test_each_role_sees_only_what_its_involvement_allows(who: Actor, facts: CaseAccessFacts, view: View) -> None:
     assert case_view(who, facts) is view
@@ -79,3 +95,92 @@ def test_break_glass_gives_a_read_only_view_to_staff_roles_only() -> None:
     # A provider or referrer cannot break the glass even with a grant recorded for them.
     assert case_view(actor(Role.PROVIDER, PROVIDER, user=77), facts) is View.NONE
     assert not may(actor(Role.PROVIDER, PROVIDER), Permission.BREAK_GLASS)
+
+
+# ---------------------------------------------------------------- who may own what
+
+SUPPORT = dict(stage=Stage.SUPPORT, owner_agency_id=COUNCIL, reached_panel=True,
+               agenda_authority_ids=frozenset({COUNCIL}), tasked_agency_ids=frozenset({PROVIDER}))
+
+
+@pytest.mark.parametrize("permission", [Permission.ADD_NOTE, Permission.PLAN_SUPPORT, Permission.COMMISSION_TASKING,
+                                        Permission.DELIVER_TASKING, Permission.OFFER_HANDOVER])
+def test_a_pending_offer_never_lets_the_receiver_act(permission: Permission) -> None:
+    for role, agency in [(Role.CHANNEL_COORDINATOR, OTHER_COUNCIL), (Role.PROVIDER, 99), (Role.POLICE_OFFICER, 99)]:
+        receiver = actor(role, agency, user=77)
+        offered = case(**{**SUPPORT, "offered_to_user_ids": frozenset({77})})
+        assert not may(receiver, permission, offered)
+
+
+@pytest.mark.parametrize("kind", list(Ownable))
+@pytest.mark.parametrize("role", [Role.OVERSIGHT, Role.ADMINISTRATOR])
+def test_read_only_roles_never_own_anything(kind: Ownable, role: Role) -> None:
+    reason = owner_denial(kind, actor(role, COUNCIL), case(**SUPPORT), addressed_agency_id=COUNCIL,
+                          approved_provider=True)
+    assert reason is not None and "only read" in reason
+
+
+@pytest.mark.parametrize("who, ok", [
+    (actor(Role.CHANNEL_COORDINATOR, COUNCIL), True),
+    (actor(Role.PANEL_CHAIR, COUNCIL), True),
+    (actor(Role.POLICE_OFFICER, POLICE), True),
+    (actor(Role.PANEL_MEMBER, NHS, panel=COUNCIL), True),  # sits on the panel that has the case
+    (actor(Role.REFERRER, SCHOOL, user=50), True),  # the case's own referrer
+    (actor(Role.REFERRER, SCHOOL, user=51), False),  # another referrer at the same school
+    (actor(Role.CHANNEL_COORDINATOR, OTHER_COUNCIL), False),  # out of area
+    (actor(Role.PANEL_MEMBER, NHS, panel=OTHER_COUNCIL), False),
+    (actor(Role.PROVIDER, PROVIDER), False),  # providers own taskings, not plan actions
+    (actor(Role.OVERSIGHT, HOME_OFFICE), False),
+])
+def test_a_support_action_is_owned_only_by_someone_involved_who_can_deliver_it(who: Actor, ok: bool) -> None:
+    assert may_own(Ownable.SUPPORT_ACTION, who, case(**SUPPORT)) is ok
+
+
+@pytest.mark.parametrize("stage, role, ok", [
+    (Stage.GATEWAY, Role.POLICE_OFFICER, True),
+    (Stage.GATEWAY, Role.CHANNEL_COORDINATOR, False),  # gateway decisions are the police's
+    (Stage.SUPPORT, Role.CHANNEL_COORDINATOR, True),  # another council may take the case over
+    (Stage.SUPPORT, Role.POLICE_OFFICER, False),
+    (Stage.SUPPORT, Role.PANEL_MEMBER, False),
+    (Stage.SUPPORT, Role.PROVIDER, False),
+    (Stage.EXITED, Role.POLICE_OFFICER, True),  # post-exit reviews
+    (Stage.CLOSED, Role.CHANNEL_COORDINATOR, False),
+])
+def test_a_case_goes_only_to_someone_who_can_do_its_stage_work(stage: Stage, role: Role, ok: bool) -> None:
+    assert may_own(Ownable.CASE, actor(role, 99, user=77), case(stage=stage)) is ok
+
+
+def test_every_stage_names_its_work() -> None:
+    assert set(STAGE_WORK) == set(Stage)
+    assert all(STAGE_WORK[s] for s in Stage if s.is_open)
+
+
+def test_a_tasking_goes_only_to_an_approved_provider() -> None:
+    provider = actor(Role.PROVIDER, 99)
+    assert may_own(Ownable.TASKING, provider, case(**SUPPORT), approved_provider=True)
+    assert not may_own(Ownable.TASKING, provider, case(**SUPPORT), approved_provider=False)
+    assert not may_own(Ownable.TASKING, actor(Role.CHANNEL_COORDINATOR, COUNCIL), case(**SUPPORT),
+                       approved_provider=True)
+
+
+def test_an_information_request_stays_with_the_addressed_agency() -> None:
+    nhs_member = actor(Role.PANEL_MEMBER, NHS, panel=COUNCIL)
+    assert may_own(Ownable.INFORMATION_REQUEST, nhs_member, case(**SUPPORT), addressed_agency_id=NHS)
+    assert not may_own(Ownable.INFORMATION_REQUEST, nhs_member, case(**SUPPORT), addressed_agency_id=POLICE)
+    # A school's referrer cannot answer for the school (they hold no answering role).
+    assert not may_own(Ownable.INFORMATION_REQUEST, actor(Role.REFERRER, SCHOOL), case(**SUPPORT),
+                       addressed_agency_id=SCHOOL)
+
+
+def test_an_offer_lapses_the_day_after_its_response_date() -> None:
+    friday = date(2026, 12, 4)
+    assert handover_response_due(friday, 5) == date(2026, 12, 11)
+    assert not handover_lapsed(friday, date(2026, 12, 11), 5)
+    assert handover_lapsed(friday, date(2026, 12, 12), 5)
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, d) for d in range(1, 15)])
+def test_the_earliest_live_offer_day_agrees_with_the_lapse_rule(today: date) -> None:
+    first = earliest_live_offer_day(today, 5)
+    assert not handover_lapsed(first, today, 5)
+    assert handover_lapsed(date.fromordinal(first.toordinal() - 1), today, 5)

@@ -212,7 +212,8 @@ def test_work_without_an_active_owner_and_unanswered_handovers_are_flagged() -> 
     found = s.findings(record, today=d(60), policy=DEFAULT_POLICY)
     assert "ownership.no_active_owner" in rules_of(found)
     handover = [f for f in found if f.rule == "handover.unanswered"][0]
-    assert handover.notify == (77, OWNER)
+    assert handover.notify == (OWNER, 77)  # the offerer (here the owner) first, then the receiver
+    assert "lapsed" in handover.message
 
 
 def test_decisions_without_rationale_repeat_referrals_holds_and_overrides_are_flagged() -> None:

@@ -1,5 +1,6 @@
 """Run the background task worker: django-tasks-db's worker, which also tells people of new safeguard
-findings (every few minutes) and delivers the notifications outbox (every cycle)."""
+findings (every few minutes, after looking again for possible earlier records of referrals still
+before a panel) and delivers the notifications outbox (every cycle)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ class OutboxWorker(Worker):
     def notify_findings(self) -> None:
         """Queue messages for findings nobody has been told of yet. Idempotent, so after any outage
         the first pass catches up with everything that became visible meanwhile."""
+        from casetrail.cases.earlier_records import possible_matches_refresh
         from casetrail.cases.safeguards import findings_notify
 
         now = time.monotonic()
@@ -72,9 +74,14 @@ class OutboxWorker(Worker):
         self._findings_at = now
         self.running_task = True
         try:
+            # Referrals still before a panel are matched again first, so that what a retrained
+            # model or newly recorded referrals show is found (and told) without anyone acting.
+            found = possible_matches_refresh()
             queued = findings_notify()
         finally:
             self.running_task = False
+        if found:
+            logger.info("possible earlier records: %s found", found)
         if queued:
             logger.info("findings: %s messages queued", queued)
 
