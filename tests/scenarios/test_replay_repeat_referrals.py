@@ -2,8 +2,9 @@
 February 2025 Southport learning review): what today's rules catch, on which day, and who is told.
 
 Each later referral spells the surname differently (Ashbrige, Asbridge for Ashbridge) with the
-same date of birth, so it makes a new person record; the earlier record is not linked, as at the
-time. What Casetrail does with an unresolved strong match at intake is added when that lands.
+same date of birth, so it makes a new person record; nobody links the records, as at the time.
+Casetrail matches each referral at intake: the earlier ones become possible earlier records that
+block the gateway until resolved and count as repeat referrals although nobody linked them.
 """
 
 from __future__ import annotations
@@ -37,12 +38,18 @@ def test_the_file_makes_three_referrals_each_a_misspelling_of_the_first(replay_r
     assert [c.record.stage for c in outcome.cases] == ["closed"] * 3  # none reached a panel
 
 
-def test_each_close_on_no_ideology_alone_is_blocked_on_its_day_and_goes_ahead_as_it_did(
-        replay_repeat_referrals: Replayed) -> None:
+def test_each_close_is_blocked_on_its_day_and_goes_ahead_as_it_did(replay_repeat_referrals: Replayed) -> None:
     outcome = replay_repeat_referrals.outcome
-    assert [(b.event.on, b.event.by, b.rules) for b in outcome.blocks] == [
-        (day, OFFICER_OF[day], ("gateway.no_ideology_alone",)) for day in GATEWAY_DAYS]
+    assert [(b.event.on, b.event.by, set(b.rules)) for b in outcome.blocks] == [
+        (GATEWAY_DAYS[0], "officer", {"gateway.no_ideology_alone"}),
+        # The second and third: a possible earlier record found at intake was never resolved.
+        (GATEWAY_DAYS[1], "officer2", {"gateway.unresolved_match", "gateway.no_ideology_alone"}),
+        # The third is the third referral in the window, counted although nobody linked them.
+        (GATEWAY_DAYS[2], "officer", {"gateway.unresolved_match", "gateway.no_ideology_alone",
+                                      "gateway.repeat_needs_second_review"}),
+    ]
     assert RULES["gateway.no_ideology_alone"].category == "gateway"
+    assert RULES["gateway.unresolved_match"].category == "repeat referrals"
     overridden = [f for f in all_flags(outcome) if f.rule == "gate.overridden"]
     assert [f.first_visible for f in overridden] == GATEWAY_DAYS
     assert all(f.latest.who == "Channel panel chair" and not f.told for f in overridden)  # shown, not messaged
@@ -60,12 +67,19 @@ def test_each_gateway_decision_is_flagged_for_the_referrer_not_consulted_and_its
     assert referrers == [(date(2020, 1, 6), "dsl"), (date(2021, 3, 1), "pru_lead"), (date(2021, 5, 4), "social_worker")]
 
 
-def test_today_s_rules_do_not_connect_the_unlinked_referrals(replay_repeat_referrals: Replayed) -> None:
-    """Without a link nothing says the referrals are one person: the gap the intake match closes."""
-    rules = {f.rule for f in all_flags(replay_repeat_referrals.outcome)}
-    assert "referral.repeat" not in rules
-    assert not [b for b in replay_repeat_referrals.outcome.blocks
-                if "gateway.repeat_needs_second_review" in b.rules]
+def test_the_later_referrals_are_connected_at_intake_although_nobody_linked_them(
+        replay_repeat_referrals: Replayed) -> None:
+    flags = all_flags(replay_repeat_referrals.outcome)
+    unresolved = [f for f in flags if f.rule == "referral.unresolved_match"]
+    # One for the second referral (the first person), two for the third (both earlier records).
+    assert [f.first_visible for f in unresolved] == [date(2021, 2, 15), date(2021, 4, 19), date(2021, 4, 19)]
+    for flag in unresolved:
+        # The gateway owner is told the day it arrives, and again on escalation three days later.
+        assert [(t.queued_on - flag.first_visible).days for t in flag.told] == [0, 4]
+        assert told(flag) == {"officer"}
+    repeat = [f for f in flags if f.rule == "referral.repeat"]
+    assert [(f.first_visible, "2 earlier referrals" in f.latest.message) for f in repeat] == [
+        (date(2021, 2, 15), False), (date(2021, 4, 19), True)]
 
 
 def test_each_officer_s_search_reports_what_it_found_on_that_day(replay_repeat_referrals: Replayed) -> None:
