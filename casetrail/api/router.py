@@ -295,7 +295,7 @@ def _tasking_out(t: Tasking) -> dict[str, Any]:
 def _handover_out(h: HandOver) -> dict[str, Any]:
     return {"id": h.pk, "case_id": h.case_id, "target_type": h.target_type, "target_id": h.target_id,
             "to_user": h.to_user.display_name, "status": h.status, "respond_by": h.respond_by,
-            "lapsed": h.is_lapsed}
+            "lapsed": h.is_lapsed, "transfer_kind": h.transfer_kind, "to_agency": h.to_agency.name}
 
 
 # ---------------------------------------------------------------- referrals
@@ -688,15 +688,21 @@ def post_exit_review(request: HttpRequest, case_id: int, payload: s.PostExitRevi
 @api.post("/cases/{case_id}/close", response={200: s.CaseOut, **ERRORS}, tags=["reviews"])
 def close_case(request: HttpRequest, case_id: int, payload: s.CloseIn) -> Any:
     case = _case(request, case_id)
-    data = payload.dict()
-    transferred = data.pop("transferred_to_id")
-    agency = None
-    if transferred is not None:
-        agency = Agency.objects.filter(pk=transferred).first()
-        if agency is None:
-            raise InvalidInput.single("transferred_to_id", "There is no agency with that id")
-    services.case_close(user=_user(request), case=case, transferred_to=agency, **data)
+    services.case_close(user=_user(request), case=case, **payload.dict())
     return _fresh(case)
+
+
+@api.post("/cases/{case_id}/transfers", response={201: s.HandOverOut, **ERRORS}, tags=["cases"])
+def transfer_case(request: HttpRequest, case_id: int, payload: s.TransferIn) -> Any:
+    """Offer the case to another area when the person moves or goes into or out of custody; the
+    receiving agency's duty owner answers through /handovers/{id}/respond."""
+    case = _case(request, case_id)
+    agency = Agency.objects.filter(pk=payload.to_agency_id).first() if payload.to_agency_id is not None else None
+    if payload.to_agency_id is not None and agency is None:
+        raise InvalidInput.single("to_agency_id", "There is no agency with that id")
+    offer = services.case_transfer_offer(user=_user(request), case=case, to_agency=agency, kind=payload.kind,
+                                         reason=payload.reason)
+    return Status(201, _handover_out(offer))
 
 
 # ---------------------------------------------------------------- safeguards

@@ -345,7 +345,13 @@ class PostExitReviewIn(Versioned):
 class CloseIn(Versioned):
     closed_on: date
     rationale: str
-    transferred_to_id: int | None = None
+
+
+class TransferIn(Schema):
+    to_agency_id: int | None = Field(None, description="The police force (while the police hold the case) or local "
+                                     "authority (once it is a Channel case) taking it on")
+    kind: str = Field("", description="moved_area, into_custody or out_of_custody")
+    reason: str = Field("", description="What the receiving area needs to know (at least 20 characters)")
 
 
 class ConsultationIn(Schema):
@@ -458,6 +464,9 @@ class HandOverOut(Schema):
     status: str
     respond_by: date  # the last day it can be answered
     lapsed: bool  # unanswered past respond_by: it can no longer be accepted and gives no access
+    transfer_kind: str = Field("", description="Set when it is a transfer of the case to another area: "
+                               "moved_area, into_custody or out_of_custody")
+    to_agency: str = ""
 
 
 class SearchHitOut(Schema):

@@ -235,8 +235,16 @@ class HandOver(models.Model):
         DECLINED = "declined", "Declined"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="handovers")
+    class TransferKind(models.TextChoices):
+        MOVED_AREA = "moved_area", "The person moved to another area"
+        INTO_CUSTODY = "into_custody", "The person was taken into custody"
+        OUT_OF_CUSTODY = "out_of_custody", "The person was released from custody"
+
     target_type = models.CharField(max_length=32)  # case, support_action, tasking, information_request
     target_id = models.BigIntegerField()
+    # Set when the offer is a transfer of the case to another force or local authority's area: on
+    # acceptance the case's area changes too, and it keeps its history, findings and due reviews.
+    transfer_kind = models.CharField(max_length=32, choices=TransferKind.choices, blank=True)
     from_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
     from_user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     to_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
@@ -250,6 +258,16 @@ class HandOver(models.Model):
 
     class Meta:
         ordering = ["-offered_at"]
+
+    TARGET_WORDS = {"case": "the case", "support_action": "a support action", "tasking": "a tasking",
+                    "information_request": "an information request"}
+
+    @property
+    def what(self) -> str:
+        """What is offered, in words: 'the case', 'a tasking', or a transfer of the case."""
+        if self.transfer_kind:
+            return f"Transfer of the case ({self.get_transfer_kind_display().lower()})"
+        return self.TARGET_WORDS.get(self.target_type, self.target_type).capitalize()
 
     @property
     def is_lapsed(self) -> bool:

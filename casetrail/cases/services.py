@@ -262,6 +262,8 @@ def gateway_decide(*, user: User, case: Case, expected_version: int | None, deco
     facts = _facts(case, gateway_checks_complete=deconfliction_done and database_checks_done)
     record = safeguards.case_record(case)
     gates = rules.unresolved_match_gate(record)
+    if action in (Action.GATEWAY_NO_FURTHER_ACTION, Action.GATEWAY_SIGNPOST):
+        gates += _pending_offers_gate(case)
     if action is Action.GATEWAY_NO_FURTHER_ACTION:
         gates += rules.gateway_close_gate(record, on=decided_on, policy=safeguards.current_policy(),
                                           reasons=reasons, second_reviewer_id=_second_reviewer(case, user))
@@ -334,7 +336,7 @@ def signposting_reply(*, user: User, case: Case, expected_version: int | None, a
     assert replied_on is not None
     action = Action.SIGNPOSTING_ACCEPTED if accepted else Action.SIGNPOSTING_DECLINED
     fields: dict[str, Any] = {"closed_on": replied_on, "outcome": "signposted"} if accepted else {"outcome": ""}
-    _move(case, action, _facts(case), **fields)
+    _move(case, action, _facts(case), _pending_offers_gate(case) if accepted else [], **fields)
     decision = _decide(case, type=DecisionType.SIGNPOSTING_REPLY, outcome="accepted" if accepted else "declined",
                        rationale=rationale, user=user, role=role, on=replied_on,
                        details={"service_contact": service_contact.strip()})
@@ -359,7 +361,8 @@ def police_led_decide(*, user: User, case: Case, expected_version: int | None, o
                                   "owner_user": _duty_owner(case.local_authority)}
     else:
         fields = {"closed_on": decided_on, "outcome": "police_led"}
-    gates = rules.unresolved_match_gate(safeguards.case_record(case)) if outcome == "close" else []
+    gates = [*rules.unresolved_match_gate(safeguards.case_record(case)), *_pending_offers_gate(case)] \
+        if outcome == "close" else []
     _move(case, actions[outcome], _facts(case), gates, **fields)
     decision = _decide(case, type=DecisionType.POLICE_LED, outcome=outcome, rationale=rationale, user=user,
                        role=role, on=decided_on)
@@ -892,28 +895,28 @@ def post_exit_review_record(*, user: User, case: Case, expected_version: int | N
 
 @transaction.atomic
 def case_close(*, user: User, case: Case, expected_version: int | None, closed_on: date | None,
-               rationale: str, transferred_to: Agency | None = None) -> Decision:
-    """Close an exited case: both post-exit reviews must be recorded, unless the case is
-    transferred to another local authority's panel, which then carries the reviews."""
+               rationale: str) -> Decision:
+    """Close an exited case: both post-exit reviews must be recorded, and nothing on the case may be
+    waiting for someone to accept it. A person who moved is transferred (`case_transfer_offer`),
+    never closed: the receiving area takes the case on with its reviews."""
     case, role = _begin(user, Permission.CLOSE_CASE, case, expected_version)
     _errors(rationale=rationale_errors(rationale),
-            closed_on=_occurred(case, closed_on, not_before=case.exited_on, not_before_label="the exit"),
-            transferred_to=["Select another local authority"] if transferred_to is not None and (
-                transferred_to.kind != AgencyKind.LOCAL_AUTHORITY or transferred_to.pk == case.local_authority_id)
-            else [])
+            closed_on=_occurred(case, closed_on, not_before=case.exited_on, not_before_label="the exit"))
     assert closed_on is not None
-    facts = _facts(case)
-    if transferred_to is not None:
-        facts = _facts(case, post_exit_reviews_recorded=frozenset({6, 12}))
-    _move(case, Action.CLOSE, facts, closed_on=closed_on,
-          outcome="transferred" if transferred_to is not None else case.outcome)
-    decision = _decide(case, type=DecisionType.CLOSURE, outcome="transferred" if transferred_to else "closed",
-                       rationale=rationale, user=user, role=role, on=closed_on,
-                       details={"transferred_to": transferred_to.pk if transferred_to else None})
-    _event(case, "case.closed", decision, user, role, closed_on,
-           f"Case closed on transfer to {transferred_to.name}" if transferred_to else "Case closed")
+    _move(case, Action.CLOSE, _facts(case), _pending_offers_gate(case), closed_on=closed_on, outcome=case.outcome)
+    decision = _decide(case, type=DecisionType.CLOSURE, outcome="closed", rationale=rationale, user=user, role=role,
+                       on=closed_on)
+    _event(case, "case.closed", decision, user, role, closed_on, "Case closed")
     safeguards.referrer_outcome_notify(case=case, decision=decision)
     return decision
+
+
+def _pending_offers_gate(case: Case) -> list[Unmet]:
+    """Closing waits while anything on the case is offered to someone and the offer is still live."""
+    pending = [f"{'transfer' if o.transfer_kind else 'hand-over'} of the {o.target_type.replace('_', ' ')} "
+               f"to {o.to_agency} (answer due by {offer_due_on(o):%-d %B %Y})"
+               for o in live_offers().filter(case=case).select_related("to_agency")]
+    return rules.pending_handover_gate(pending)
 
 
 # ---------------------------------------------------------------- re-referral and hand-over
@@ -1096,6 +1099,65 @@ def handover_offer(*, user: User, case: Case, target_type: str, target_id: int, 
     return offer
 
 
+POLICE_STAGES = (Stage.GATEWAY, Stage.SIGNPOSTED, Stage.POLICE_LED)
+
+
+@transaction.atomic
+def case_transfer_offer(*, user: User, case: Case, to_agency: Agency | None, kind: str, reason: str) -> HandOver:
+    """Offer the case to another area when the person moves, or goes into or out of custody: to the
+    police force while the police hold it, to the local authority once it is a Channel case. The
+    receiving agency's duty owner accepts (the case, its history, open findings and due reviews
+    move to them and their area) or declines with a reason; until then the case stays here and
+    cannot be closed."""
+    case, role = _begin(user, Permission.OFFER_HANDOVER, case, None)
+    police_stage = case.stage in POLICE_STAGES
+    wanted = AgencyKind.POLICE if police_stage else AgencyKind.LOCAL_AUTHORITY
+    own_area = case.police_agency_id if police_stage else case.local_authority_id
+    receiver = to_agency.duty_owner if to_agency is not None and to_agency.duty_owner_id else None
+    to_errors: list[str] = []
+    if to_agency is None:
+        to_errors = ["Select the force or local authority that is to take the case on"]
+    elif to_agency.kind != wanted:
+        to_errors = [f"At this stage the case goes to a {'police force' if police_stage else 'local authority'}"]
+    elif to_agency.pk == own_area:
+        to_errors = ["That is this case's own area: a transfer goes to another area"]
+    elif receiver is None or not receiver.is_active:
+        to_errors = [f"{to_agency.name} has no duty owner to receive it; ask an administrator"]
+    else:
+        to_errors = _receiver_errors(case, "case", case, receiver, offerer=user)
+    pending = live_offers().filter(case=case, target_type="case").exists()
+    _errors(
+        stage=["A closed case cannot be transferred"] if case.stage == Stage.CLOSED else [],
+        to_agency=to_errors,
+        kind=[] if kind in HandOver.TransferKind.values else ["Select why the case moves"],
+        reason=rationale_errors(reason),
+        target_id=["A hand-over or transfer of the case is already awaiting an answer"] if pending else [],
+    )
+    assert to_agency is not None and receiver is not None
+    owner = case.owner_user
+    offer = HandOver.objects.create(
+        case=case, target_type="case", target_id=case.pk, transfer_kind=kind, from_agency_id=owner.agency_id,
+        from_user=owner, to_agency=to_agency, to_user=receiver, reason=reason.strip(), offered_at=clock.now(),
+        offered_by=user)
+    _save(case)
+    _event(case, "transfer.offered", offer, user, role, None,
+           f"Transfer of the case offered to {to_agency.name} ({offer.get_transfer_kind_display().lower()})",
+           to_agency=to_agency.pk, to_user=receiver.pk, transfer_kind=kind)
+    return offer
+
+
+def _area_after_transfer(case: Case, offer: HandOver) -> dict[str, Any]:
+    """The case's area once a transfer is accepted: the receiving force, or the receiving local
+    authority and its force."""
+    to_agency = offer.to_agency
+    if to_agency.kind == AgencyKind.POLICE:
+        return {"police_agency": to_agency}
+    fields: dict[str, Any] = {"local_authority": to_agency}
+    if to_agency.police_force_id is not None:
+        fields["police_agency_id"] = to_agency.police_force_id
+    return fields
+
+
 @transaction.atomic
 def handover_respond(*, user: User, handover: HandOver, accept: bool | None, note: str) -> HandOver:
     handover = HandOver.objects.select_for_update().get(pk=handover.pk)
@@ -1123,7 +1185,8 @@ def handover_respond(*, user: User, handover: HandOver, accept: bool | None, not
     if accept:
         user_field, agency_field = OWNER_FIELDS[type(target)]
         if target is case:
-            _save(case, owner_user=user, owner_agency_id=user.agency_id)
+            area = _area_after_transfer(case, handover) if handover.transfer_kind else {}
+            _save(case, owner_user=user, owner_agency_id=user.agency_id, **area)
         else:
             setattr(target, user_field, user)
             setattr(target, f"{agency_field}_id", user.agency_id)
@@ -1132,8 +1195,9 @@ def handover_respond(*, user: User, handover: HandOver, accept: bool | None, not
     else:
         _save(case)
     role = next(iter(sorted(user.role_set)), "")
-    _event(case, f"handover.{handover.status}", handover, user, role, None,
-           f"Hand-over {handover.status} by {user.agency}")
+    what = "Transfer" if handover.transfer_kind else "Hand-over"
+    _event(case, f"{'transfer' if handover.transfer_kind else 'handover'}.{handover.status}", handover, user, role,
+           None, f"{what} {handover.status} by {user.agency}")
     return handover
 
 

@@ -55,6 +55,8 @@ SOURCE_TEXT: dict[str, str] = {
     "F10": "No clear owner for each step (Prevent learning reviews)",
     "F11": "Repeat referrals of the same person not connected (Prevent learning reviews)",
     "F12": "Retention would have destroyed the record needed for learning (Prevent learning reviews)",
+    "O": "A safeguard refused an action that went ahead all the same (only a replay of the old process can do "
+         "this)",
 }
 
 # The kinds of failure the rules answer, in general words; a replay's report groups by them.
@@ -72,15 +74,22 @@ CATEGORY_TEXT: dict[str, str] = {
     "gateway": "Gateway: closing a referral on too little",
     "repeat referrals": "Repeat referrals: earlier referrals of the same person",
     "retention": "Retention: records held from disposal",
+    "significant events": "Significant events: an arrest, custody, a move, a crisis or a meeting's concern not "
+                          "acted on",
 }
 SOURCE_CATEGORY: dict[str, str] = {
     "F1": "assessment", "F2": "support", "F3": "support", "F4": "referrer", "F5": "sessions",
     "F6": "communication", "F7": "exit", "F8": "records", "F9": "rationale", "F10": "ownership",
-    "F11": "repeat referrals", "F12": "retention",
+    "F11": "repeat referrals", "F12": "retention", "O": "overrides",
 }
 RULE_CATEGORY: dict[str, str] = {  # rules whose kind is not their source's
     "gate.overridden": "overrides",
     "gateway.no_ideology_alone": "gateway",
+    "event.reassessment_due": "significant events",
+    "event.not_on_agenda": "significant events",
+    "event.meeting_concern_unanswered": "significant events",
+    "event.possible_rereferral": "significant events",
+    "exit.assessment_before_event": "significant events",
 }
 
 
@@ -96,6 +105,8 @@ RULES: dict[str, Rule] = {
         Rule("exit.minimum_support_period", "Minimum support period not reached", "F7", blocks=True),
         Rule("exit.no_rationale", "Exit without rationale", "F9", blocks=True),
         Rule("closure.post_exit_reviews_missing", "Post-exit reviews not recorded", "F8", blocks=True),
+        Rule("closure.pending_handover", "Case closed while a hand-over or transfer awaits an answer", "F10",
+             blocks=True),
         Rule("gateway.repeat_needs_second_review", "Repeat referral closed without second review", "F11",
              blocks=True),
         Rule("gateway.no_ideology_alone", "'No ideology' given as the only reason to close", "F11",
@@ -111,7 +122,7 @@ RULES: dict[str, Rule] = {
         Rule("referrer.not_told", "Referrer not told the outcome", "F4"),
         Rule("session.overdue", "Commissioned session overdue", "F5"),
         Rule("tasking.unacknowledged", "Tasking not acknowledged by the provider", "F6"),
-        Rule("gate.overridden", "Action taken although a safeguard blocked it", "F7"),
+        Rule("gate.overridden", "Action taken although a safeguard blocked it", "O"),
         Rule("record.late", "Record made late", "F8"),
         Rule("review.overdue", "Post-exit review overdue", "F8"),
         Rule("decision.no_rationale", "Decision without explicit rationale", "F9"),
@@ -646,6 +657,16 @@ def gateway_close_gate(
             "(counting possible earlier records not judged a different person): a second officer must review "
             "the decision to close.", f"A second {POLICE}"))
     return found
+
+
+def pending_handover_gate(pending: Sequence[str]) -> list[Unmet]:
+    """A case does not close while anything on it is offered to someone: a transfer to another
+    area, or a hand-over, is answered first (accepted, declined, or lapsed)."""
+    if not pending:
+        return []
+    return [unmet("closure.pending_handover",
+                  f"Waiting for an answer: {'; '.join(pending)}. The receiver accepts or declines first, or the "
+                  "offer lapses.", "The receiver (accept or decline)")]
 
 
 def repeat_count(record: CaseRecord, *, on: date, policy: SafeguardPolicy) -> int:

@@ -294,10 +294,21 @@ class PostExitReviewForm(VersionedForm):
 class CloseForm(VersionedForm):
     closed_on = _date("Date of closure")
     rationale = _rationale()
-    transferred_to = forms.ModelChoiceField(
-        label="Transferred to another local authority", required=False,
-        queryset=Agency.objects.filter(kind=AgencyKind.LOCAL_AUTHORITY), empty_label="Not transferred",
-        help_text="Only when the person has moved and another panel takes the case on, with its reviews.")
+
+
+class TransferForm(GovukForm):
+    to_agency = forms.ModelChoiceField(label="Area taking the case on", queryset=Agency.objects.none(),
+                                       empty_label="Select the force or local authority")
+    kind = forms.ChoiceField(label="Why the case moves", widget=forms.RadioSelect, choices=[])
+    reason = _rationale("What the receiving area needs to know",
+                        hint="Where the person has gone, since when, and what is outstanding on the case.")
+
+    def __init__(self, *args: Any, agencies: Any = None, **kwargs: Any) -> None:
+        from casetrail.cases.models import HandOver
+
+        super().__init__(*args, **kwargs)
+        self.fields["to_agency"].queryset = agencies if agencies is not None else Agency.objects.none()  # type: ignore[attr-defined]
+        self.fields["kind"].choices = HandOver.TransferKind.choices  # type: ignore[attr-defined]
 
 
 class ReferrerConsultationForm(GovukForm):

@@ -108,6 +108,18 @@ def _link(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
                                      rationale=data["rationale"])
 
 
+def _transfer_areas(case: Case) -> Any:
+    """The areas a case at this stage can go to: other police forces while the police hold it,
+    other local authorities once it is a Channel case; each with a duty owner to receive it."""
+    from casetrail.accounts.models import Agency
+    from casetrail.core.roles import AgencyKind
+
+    police_stage = case.stage in services.POLICE_STAGES
+    kind = AgencyKind.POLICE if police_stage else AgencyKind.LOCAL_AUTHORITY
+    own = case.police_agency_id if police_stage else case.local_authority_id
+    return Agency.objects.filter(kind=kind, duty_owner__isnull=False).exclude(pk=own).order_by("name")
+
+
 def _events_awaiting_decision(case: Case) -> list[tuple[int, str]]:
     from casetrail.core.decisions import DecisionType
 
@@ -239,6 +251,14 @@ STEPS.update({
         success="Reason approved; the exit gate now accepts this vulnerability without a support action",
         form_kwargs=lambda r, c: {"vulnerabilities": _vulnerability_choices(r, c)},
         perform=lambda r, c, d: services.vulnerability_waiver_record(user=r.user, case=c, **d)),
+    "transfer": Step(
+        title="Transfer the case to another area", form_class=f.TransferForm, permission=Permission.OFFER_HANDOVER,
+        success="Transfer offered: the case moves when the receiving area accepts it",
+        intro="When the person moves area, or goes into or out of custody, the case moves with them: it is "
+              "never closed for that. The receiving area's duty owner accepts it, with its history, open "
+              "findings and due reviews, or declines with a reason.",
+        form_kwargs=lambda r, c: {"agencies": _transfer_areas(c)},
+        perform=lambda r, c, d: services.case_transfer_offer(user=r.user, case=c, **d)),
     "significant-event": Step(
         title="Record a significant event", form_class=f.SignificantEventForm,
         permission=Permission.RECORD_SIGNIFICANT_EVENT, success="Significant event recorded",
@@ -285,6 +305,7 @@ STEP_STAGES: dict[str, tuple[str, ...]] = {
     "note": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
     "waive-vulnerability": ("support",),
     "hold": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
+    "transfer": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
     "significant-event": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited",
                           "closed"),
     # Offered on the case page beside each event that waits for a decision.

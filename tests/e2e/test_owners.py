@@ -35,8 +35,9 @@ def test_the_support_action_page_offers_as_owners_only_people_who_may_act_on_the
     coordinator.goto(f"/cases/{case.pk}/support-action")
     owner = coordinator.get_by_label("Who owns this action")
     offered = [o.strip() for o in owner.locator("option").all_inner_texts() if o.strip() != "Select a person"]
-    # The case's planners, its force's officer, the panel member whose panel has it, and its referrer.
-    assert sorted(offered) == sorted(label(world, n) for n in ("coordinator", "chair", "police", "panel", "referrer"))
+    # The case's planners, its force's officers, the panel member whose panel has it, and its referrer.
+    assert sorted(offered) == sorted(label(world, n) for n in ("coordinator", "chair", "police", "police2", "panel",
+                                                               "referrer"))
     expect_accessible(coordinator)
 
     # Someone the page does not offer, chosen by a crafted request: a field error, nothing written.

@@ -1,7 +1,7 @@
 """Property-based: random sequences of real service calls never break the safeguards' promises.
 
 Whatever order people act in, and however often they are refused:
-- no case reaches "closed" without both post-exit reviews (unless transferred to another panel);
+- no case reaches "closed" without both post-exit reviews, nor while a hand-over awaits an answer;
 - no case exits while a commissioned session is neither delivered nor cancelled with a reason;
 - no open case or task is ever without an active owner.
 """
@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from casetrail.cases import services
+from casetrail.cases.access import live_offers
 from casetrail.cases.models import Case, HandOver, InformationRequest, Session, SupportAction
 from casetrail.core.dates import add_months
 from casetrail.core.errors import DomainError
@@ -25,7 +26,7 @@ WHY = "Recorded for the property test, with enough words."
 
 ACTIONS = [
     "acknowledge", "deliver", "cancel", "add_action", "complete_action", "consult", "exit", "review_6",
-    "review_12", "close", "offer_case", "accept", "decline", "waive", "commission", "ask_partner",
+    "review_12", "close", "offer_case", "accept", "decline", "waive", "commission", "ask_partner", "transfer",
     # Repeated entries make the later stages likelier, so exits and closures are tried often.
     "prepare_exit", "prepare_exit", "prepare_exit", "exit", "exit", "exit", "review_6", "review_12", "close",
     "both_reviews", "close", "reviews_then_close", "reviews_then_close",
@@ -84,6 +85,9 @@ def _do(name: str, world: World, case: Case) -> None:
         case "offer_case":
             services.handover_offer(user=u["coordinator"], case=case, target_type="case", target_id=case.pk,
                                     to_user=u["other_coordinator"], reason=WHY)
+        case "transfer":
+            services.case_transfer_offer(user=u["coordinator"], case=case, to_agency=world.other_council,
+                                         kind="moved_area", reason=WHY)
         case "accept" | "decline":
             offer = case.handovers.filter(status=HandOver.Status.OFFERED).first()
             if offer is not None:
@@ -113,8 +117,9 @@ def _do(name: str, world: World, case: Case) -> None:
 
 def _check_promises(case: Case, exited_before: bool) -> None:
     case.refresh_from_db()
-    if case.stage == "closed" and case.outcome != "transferred":
+    if case.stage == "closed":
         assert set(case.reviews.filter(kind="post_exit").values_list("months_after_exit", flat=True)) == {6, 12}
+        assert not live_offers().filter(case=case).exists()
     if case.stage == "exited" and not exited_before:
         # It has just exited: every commissioned session is accounted for, each cancellation with a reason.
         for tasking in case.taskings.all():
