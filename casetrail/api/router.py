@@ -287,7 +287,7 @@ def _assessment_out(a: Assessment) -> dict[str, Any]:
 def _tasking_out(t: Tasking) -> dict[str, Any]:
     return {"id": t.pk, "case_id": t.case_id, "provider_organisation": t.provider_agency.name,
             "provider_user": t.provider_user.display_name, "sessions_commissioned": t.sessions_commissioned,
-            "commissioned_on": t.commissioned_on, "acknowledged_on": t.acknowledged_on,
+            "commissioned_on": t.commissioned_on, "acknowledged_on": t.acknowledged_on, "ended_on": t.ended_on,
             "sessions": [{"number": x.number, "status": x.status, "held_on": x.held_on.isoformat()}
                          for x in t.sessions.all()]}
 
@@ -659,6 +659,23 @@ def cancel_session(request: HttpRequest, tasking_id: int, payload: s.SessionCanc
     services.session_cancel(user=_user(request), tasking=tasking, cancelled_on=payload.cancelled_on,
                             reason=payload.reason)
     return Status(201, _tasking_out(tasking))
+
+
+@api.post("/taskings/{tasking_id}/end", response={201: s.TaskingOut, **ERRORS}, tags=["support"])
+def end_tasking(request: HttpRequest, tasking_id: int, payload: s.TaskingEndIn) -> Any:
+    """End an intervention before its sessions are delivered: a decision with reasons, by whoever
+    commissioned it on the case or by the provider tasked; the panel is asked to review it."""
+    tasking = _tasking(request, tasking_id)
+    services.tasking_end(user=_user(request), tasking=tasking, **payload.dict())
+    return Status(201, _tasking_out(Tasking.objects.get(pk=tasking.pk)))
+
+
+@api.post("/cases/{case_id}/police-led-reviews", response={201: s.CaseOut, **ERRORS}, tags=["gateway"])
+def review_police_led(request: HttpRequest, case_id: int, payload: s.PoliceLedReviewIn) -> Any:
+    """The periodic review of a police-led case (due at least every `police_led_review_days`)."""
+    case = _case(request, case_id)
+    services.police_led_review_record(user=_user(request), case=case, **payload.dict())
+    return Status(201, _fresh(case))
 
 
 # ---------------------------------------------------------------- reviews, exit and closure

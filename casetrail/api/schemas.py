@@ -301,6 +301,7 @@ class TaskingOut(Schema):
     sessions_commissioned: int
     commissioned_on: date
     acknowledged_on: date | None
+    ended_on: date | None = Field(None, description="Ended early by a recorded decision (POST .../end)")
     sessions: list[dict[str, object]]
 
 
@@ -345,6 +346,18 @@ class PostExitReviewIn(Versioned):
 class CloseIn(Versioned):
     closed_on: date
     rationale: str
+
+
+class TaskingEndIn(Schema):
+    reason_kind: str = Field("", description="stopped_by_panel, provider_withdrawn, person_disengaged or "
+                             "person_unavailable")
+    rationale: str = ""
+    ended_on: date | None = None
+
+
+class PoliceLedReviewIn(Schema):
+    rationale: str = ""
+    reviewed_on: date | None = None
 
 
 class TransferIn(Schema):

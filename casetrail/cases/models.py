@@ -187,6 +187,9 @@ class Tasking(models.Model):
     commissioned_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     acknowledged_on = models.DateField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Set by the decision to end it before every session was delivered (`tasking_end`); the
+    # sessions not delivered are then accounted for by that decision, never by silence.
+    ended_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["commissioned_on", "id"]

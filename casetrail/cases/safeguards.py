@@ -103,6 +103,7 @@ def _completion_days(case: Case) -> dict[int, date]:
 def _taskings(case: Case) -> tuple[core.TaskingRec, ...]:
     records = []
     acknowledged = {e.subject_id: _day(e.recorded_at) for e in case.events.filter(kind="tasking.acknowledged")}
+    ended = {int(e.data.get("tasking", 0)): _day(e.recorded_at) for e in case.events.filter(kind="tasking.ended")}
     for t in case.taskings.select_related("provider_user", "provider_agency").prefetch_related("sessions"):
         sessions = tuple(
             core.SessionRec(s.number, s.status, s.held_on, _day(s.recorded_at), s.cancellation_reason)
@@ -114,7 +115,8 @@ def _taskings(case: Case) -> tuple[core.TaskingRec, ...]:
             commissioned_on=t.commissioned_on, recorded_on=_tasking_recorded(case, t),
             vulnerabilities=tuple(t.vulnerabilities), acknowledged_on=t.acknowledged_on,
             acknowledged_recorded_on=acknowledged.get(t.pk, t.acknowledged_on) if t.acknowledged_on else None,
-            sessions=sessions))
+            sessions=sessions, ended_on=t.ended_on,
+            ended_recorded_on=ended.get(t.pk, t.ended_on) if t.ended_on else None))
     return tuple(records)
 
 

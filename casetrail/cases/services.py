@@ -307,7 +307,8 @@ def gateway_second_review_record(*, user: User, case: Case, agree: bool | None, 
     """A second police officer's review of a proposal to close a repeat referral at the gateway."""
     case, role = _begin(user, Permission.GATEWAY_DECIDE, case, None)
     _errors(
-        stage=["Only a referral at the gateway can be reviewed this way"] if case.stage != Stage.GATEWAY else [],
+        stage=["Only a referral at the gateway or a police-led case can be reviewed this way"]
+        if case.stage not in (Stage.GATEWAY, Stage.POLICE_LED) else [],
         agree=["Select whether you agree the referral can close"] if agree is None else [],
         rationale=rationale_errors(rationale),
         reviewed_on=_occurred(case, reviewed_on, not_before=case.opened_at.date(),
@@ -345,6 +346,23 @@ def signposting_reply(*, user: User, case: Case, expected_version: int | None, a
     return decision
 
 
+@transaction.atomic
+def police_led_review_record(*, user: User, case: Case, reviewed_on: date | None, rationale: str) -> Decision:
+    """A periodic review of a police-led case: what was checked, and why it stays police-led."""
+    case, role = _begin(user, Permission.POLICE_LED_DECIDE, case, None)
+    _errors(
+        stage=["Only a police-led case is reviewed this way"] if case.stage != Stage.POLICE_LED else [],
+        rationale=rationale_errors(rationale),
+        reviewed_on=_occurred(case, reviewed_on, "reviewed_on"),
+    )
+    assert reviewed_on is not None
+    decision = _decide(case, type=DecisionType.POLICE_LED_REVIEW, outcome="reviewed", rationale=rationale,
+                       user=user, role=role, on=reviewed_on)
+    _save(case)
+    _event(case, "police_led.reviewed", decision, user, role, reviewed_on, "Police-led case reviewed")
+    return decision
+
+
 @looks_again_for_earlier_records(Permission.POLICE_LED_DECIDE)
 @transaction.atomic
 def police_led_decide(*, user: User, case: Case, expected_version: int | None, outcome: str, rationale: str,
@@ -361,8 +379,16 @@ def police_led_decide(*, user: User, case: Case, expected_version: int | None, o
                                   "owner_user": _duty_owner(case.local_authority)}
     else:
         fields = {"closed_on": decided_on, "outcome": "police_led"}
-    gates = [*rules.unresolved_match_gate(safeguards.case_record(case)), *_pending_offers_gate(case)] \
-        if outcome == "close" else []
+    gates: list[Unmet] = []
+    if outcome == "close":
+        record = safeguards.case_record(case)
+        # The gateway's closing safeguards hold for a police-led closure too (the repeat-referral
+        # count; there are no "no further action" reasons here to weigh).
+        repeat = [u for u in rules.gateway_close_gate(record, on=decided_on, policy=safeguards.current_policy(),
+                                                      reasons=["police_led"],
+                                                      second_reviewer_id=_second_reviewer(case, user))
+                  if u.code == "gateway.repeat_needs_second_review"]
+        gates = [*rules.unresolved_match_gate(record), *repeat, *_pending_offers_gate(case)]
     _move(case, actions[outcome], _facts(case), gates, **fields)
     decision = _decide(case, type=DecisionType.POLICE_LED, outcome=outcome, rationale=rationale, user=user,
                        role=role, on=decided_on)
@@ -805,6 +831,48 @@ def session_cancel(*, user: User, tasking: Tasking, cancelled_on: date | None, r
     _save(case)
     _event(case, "session.cancelled", session, user, role, cancelled_on, f"Session {number} cancelled")
     return session
+
+
+TASKING_END_REASONS = {
+    "stopped_by_panel": "The panel stopped it",
+    "provider_withdrawn": "The provider withdrew",
+    "person_disengaged": "The person stopped taking part",
+    "person_unavailable": "The person moved away or went into custody",
+}
+
+
+@transaction.atomic
+def tasking_end(*, user: User, tasking: Tasking, reason_kind: str, rationale: str, ended_on: date | None) -> Decision:
+    """End an intervention before its sessions are all delivered: a decision with its reasons, by
+    whoever commissioned it on the case or by the provider tasked, put before the panel. Without
+    it, undelivered sessions stay overdue: a tasking never ends by silence."""
+    case = Case.objects.select_related("referral", "person").get(pk=tasking.case_id)
+    permission = Permission.DELIVER_TASKING if tasking.provider_user_id == user.pk else Permission.COMMISSION_TASKING
+    case, role = _begin(user, permission, case, None)
+    tasking = Tasking.objects.select_for_update().get(pk=tasking.pk)
+    delivered = tasking.sessions.filter(status=Session.Status.DELIVERED).count()
+    accounted = tasking.sessions.count()
+    _errors(
+        tasking=["This tasking has already been ended"] if tasking.ended_on is not None else
+        ([f"All {tasking.sessions_commissioned} commissioned sessions are already accounted for"]
+         if accounted >= tasking.sessions_commissioned else []),
+        reason_kind=[] if reason_kind in TASKING_END_REASONS else ["Select why the intervention ends"],
+        rationale=rationale_errors(rationale),
+        ended_on=_occurred(case, ended_on, "ended_on", not_before=tasking.commissioned_on,
+                           not_before_label="the tasking"),
+    )
+    assert ended_on is not None
+    tasking.ended_on = ended_on
+    tasking.save(update_fields=["ended_on"])
+    decision = _decide(case, type=DecisionType.TASKING_ENDED, outcome=reason_kind, rationale=rationale, user=user,
+                       role=role, on=ended_on,
+                       details={"tasking": tasking.pk, "delivered": delivered,
+                                "commissioned": tasking.sessions_commissioned})
+    _save(case)
+    _event(case, "tasking.ended", decision, user, role, ended_on,
+           f"Tasking ended early: {TASKING_END_REASONS[reason_kind].lower()} ({delivered} of "
+           f"{tasking.sessions_commissioned} sessions delivered)", tasking=tasking.pk)
+    return decision
 
 
 # ---------------------------------------------------------------- reviews, exit, closure

@@ -33,6 +33,8 @@ class DecisionType(StrEnum):
     VULNERABILITY_WAIVER = "vulnerability_waiver"
     RETENTION_HOLD = "retention_hold"
     SIGNIFICANT_EVENT_RESPONSE = "significant_event_response"
+    TASKING_ENDED = "tasking_ended"
+    POLICE_LED_REVIEW = "police_led_review"
 
     @property
     def label(self) -> str:

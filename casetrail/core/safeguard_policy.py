@@ -33,6 +33,7 @@ class SafeguardPolicy:
     reassessment_after_event_days: int = 28
     meeting_concern_response_days: int = 14
     rereferral_watch_days: int = 365
+    police_led_review_days: int = 91
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> SafeguardPolicy:
         """A copy with the given settings changed; unknown names or bad values raise ValueError."""
@@ -90,6 +91,7 @@ MEANINGS: dict[str, str] = {
     "decision within this many days.",
     "rereferral_watch_days": "A significant event recorded this many days or fewer after a case closed is flagged to "
     "its last owner as a possible re-referral.",
+    "police_led_review_days": "A police-led case is reviewed, with a recorded decision, at least this often.",
 }
 
 SOURCES: dict[str, str] = {
@@ -128,6 +130,8 @@ SOURCES: dict[str, str] = {
     "recorded discussion. Two weeks allows the next scheduled meeting or a call to answer it.",
     "rereferral_watch_days": "Reading inquest 2024: each agency closed its case as he moved between prison and "
     "community. A year covers the post-exit review period of a Channel case.",
+    "police_led_review_days": "Learning review 2025 (F8): reviews were late or missing. Channel cases are reviewed at "
+    "monthly panels; a police-led case managed outside the panel is reviewed at least quarterly.",
 }
 
 DEFAULT_POLICY = SafeguardPolicy()

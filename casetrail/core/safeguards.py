@@ -131,6 +131,8 @@ RULES: dict[str, Rule] = {
         Rule("referral.repeat", "Earlier referrals of this person", "F11"),
         Rule("referral.unresolved_match", "Possible earlier record waiting to be resolved", "F11"),
         Rule("event.reassessment_due", "Reassessment due after a significant event", "F1"),
+        Rule("tasking.ended_early", "Intervention ended before its sessions were delivered", "F5"),
+        Rule("police_led.review_overdue", "Police-led case not reviewed", "F8"),
         Rule("event.not_on_agenda", "Significant event not yet before the panel", "F6"),
         Rule("event.meeting_concern_unanswered", "Concern raised at a meeting with no recorded decision", "F9"),
         Rule("event.possible_rereferral", "Significant event after closure: possible re-referral", "F11"),
@@ -267,6 +269,9 @@ class TaskingRec:
     acknowledged_on: date | None = None
     acknowledged_recorded_on: date | None = None
     sessions: tuple[SessionRec, ...] = ()
+    # Ended early by a recorded decision: the day it ended and the day that was recorded.
+    ended_on: date | None = None
+    ended_recorded_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -449,6 +454,8 @@ class CaseRecord:
                 acknowledged_on=t.acknowledged_on if _by(t.acknowledged_recorded_on, day) else None,
                 acknowledged_recorded_on=t.acknowledged_recorded_on if _by(t.acknowledged_recorded_on, day) else None,
                 sessions=tuple(s for s in t.sessions if s.recorded_on <= day),
+                ended_on=t.ended_on if _by(t.ended_recorded_on, day) else None,
+                ended_recorded_on=t.ended_recorded_on if _by(t.ended_recorded_on, day) else None,
             )
             for t in self.taskings
             if t.recorded_on <= day
@@ -567,6 +574,9 @@ def _waived(record: CaseRecord, code: str) -> bool:
 
 
 def outstanding_sessions(tasking: TaskingRec) -> int:
+    """Sessions neither delivered nor cancelled with a reason, nor ended with the tasking by a decision."""
+    if tasking.ended_on is not None:
+        return 0
     return max(tasking.sessions_commissioned - len(tasking.sessions), 0)
 
 
@@ -724,7 +734,7 @@ def findings(record: CaseRecord, *, today: date, policy: SafeguardPolicy) -> lis
     rules = [
         _assessment_findings, _plan_findings, _referrer_findings, _tasking_findings, _ownership_findings,
         _late_records, _review_findings, _decision_findings, _repeat_findings, _unresolved_match_findings,
-        _event_findings, _hold_findings, _override_findings,
+        _event_findings, _ended_early_findings, _police_led_findings, _hold_findings, _override_findings,
     ]
     found = [f for rule in rules for f in rule(record, today, policy)]
     return sorted(found, key=lambda f: (f.severity.rank, f.since, f.key))
@@ -837,6 +847,8 @@ def _tasking_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) 
         return []
     found = []
     for t in record.taskings:
+        if t.ended_on is not None:
+            continue  # ended by a recorded decision: nothing more is owed on it
         told = _ids(record.owner_user_id, t.provider_user_id, t.provider_duty_owner_id)
         if t.acknowledged_on is None and record.stage == "support":
             due = acknowledgement_due(t, policy)
@@ -859,6 +871,46 @@ def _tasking_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) 
                 f"{PROVIDER} (record or cancel it) and {COORDINATOR} (follow up)",
                 session_by + timedelta(days=1), severity, told, chairs))
     return found
+
+
+def _ended_early_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    """An intervention ended early is put before the panel: flagged to its chairs and the case
+    owner until a panel review is recorded after the end."""
+    if record.stage not in ACTIVE_STAGES:
+        return []
+    found = []
+    for t in record.taskings:
+        if t.ended_on is None or t.ended_recorded_on is None:
+            continue
+        ended = t.ended_recorded_on
+        if any(d.recorded_on >= ended for d in record.decisions_of("panel_review")):
+            continue
+        delivered = sum(1 for s in t.sessions if s.status == "delivered")
+        found.append(Finding(
+            "tasking.ended_early", f"tasking.ended_early:{t.id}", record.case_id,
+            f"The tasking of {t.commissioned_on:%-d %B %Y} ended on {t.ended_on:%-d %B %Y} with {delivered} of "
+            f"{t.sessions_commissioned} sessions delivered: the panel reviews what replaces it.",
+            f"{CHAIR} (review it at the panel)", ended, Severity.WARNING,
+            _ids(*record.chair_ids, record.owner_user_id)))
+    return found
+
+
+def _police_led_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:
+    """A police-led case is reviewed at least every `police_led_review_days`, like any open case."""
+    if record.stage != "police_led":
+        return []
+    since = record.first_on("police_led") or record.referred_on
+    reviews = [d.recorded_on for d in record.decisions_of("police_led_review") if d.recorded_on >= since]
+    last = max([since, *reviews])
+    due = last + timedelta(days=policy.police_led_review_days)
+    if today <= due:
+        return []
+    late = today > due + timedelta(days=policy.escalation_days)
+    return [Finding(
+        "police_led.review_overdue", f"police_led.review_overdue:{record.case_id}:{due.isoformat()}", record.case_id,
+        f"The police-led case was last reviewed on {last:%-d %B %Y}; a review was due by {due:%-d %B %Y}.",
+        POLICE, due + timedelta(days=1), Severity.ESCALATED if late else Severity.OVERDUE,
+        _ids(record.owner_user_id), _ids(record.duty_owner_id) if late else ())]
 
 
 def _ownership_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) -> list[Finding]:

@@ -325,6 +325,27 @@ class CaseNoteForm(GovukForm):
     text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 5}))
 
 
+class TaskingEndForm(GovukForm):
+    tasking = forms.TypedChoiceField(label="The intervention", widget=forms.RadioSelect, coerce=int, choices=[])
+    reason_kind = forms.ChoiceField(label="Why it ends", widget=forms.RadioSelect, choices=[])
+    rationale = _rationale("Reasons, and what replaces it",
+                           hint="The panel reads this: say what happened and what support the person has now.")
+    ended_on = _date("Date it ended")
+
+    def __init__(self, *args: Any, taskings: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+        from casetrail.cases.services import TASKING_END_REASONS
+
+        super().__init__(*args, **kwargs)
+        self.fields["tasking"].choices = taskings or []  # type: ignore[attr-defined]
+        self.fields["reason_kind"].choices = list(TASKING_END_REASONS.items())  # type: ignore[attr-defined]
+
+
+class PoliceLedReviewForm(GovukForm):
+    rationale = _rationale("What you reviewed and why the case stays police-led",
+                           hint="Checks made, contact with partners, and what would change the plan.")
+    reviewed_on = _date("Date of the review")
+
+
 class SignificantEventForm(GovukForm):
     kind = forms.ChoiceField(label="What happened", widget=forms.RadioSelect, choices=[])
     occurred_on = _date("When it happened")

@@ -108,6 +108,22 @@ def _link(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
                                      rationale=data["rationale"])
 
 
+def _open_taskings(case: Case) -> list[tuple[int, str]]:
+    return [(t.pk, f"{t.provider_agency}: {t.sessions.count()} of {t.sessions_commissioned} sessions accounted for, "
+                   f"commissioned {t.commissioned_on:%-d %B %Y}")
+            for t in case.taskings.select_related("provider_agency").filter(ended_on__isnull=True)
+            if t.sessions.count() < t.sessions_commissioned]
+
+
+def _end_tasking(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
+    from casetrail.core.errors import InvalidInput
+
+    tasking = case.taskings.filter(pk=data.pop("tasking")).first()
+    if tasking is None:
+        raise InvalidInput.single("tasking", "Select an intervention on this case")
+    return services.tasking_end(user=request.user, tasking=tasking, **data)  # type: ignore[arg-type]
+
+
 def _transfer_areas(case: Case) -> Any:
     """The areas a case at this stage can go to: other police forces while the police hold it,
     other local authorities once it is a Channel case; each with a duty owner to receive it."""
@@ -251,6 +267,18 @@ STEPS.update({
         success="Reason approved; the exit gate now accepts this vulnerability without a support action",
         form_kwargs=lambda r, c: {"vulnerabilities": _vulnerability_choices(r, c)},
         perform=lambda r, c, d: services.vulnerability_waiver_record(user=r.user, case=c, **d)),
+    "end-tasking": Step(
+        title="End an intervention early", form_class=f.TaskingEndForm, permission=Permission.COMMISSION_TASKING,
+        success="Recorded: the intervention has ended and the panel is asked to review it",
+        intro="When mentoring stops or a provider withdraws before every session is delivered, record it here. "
+              "Until you do, the sessions not delivered stay overdue.",
+        form_kwargs=lambda r, c: {"taskings": _open_taskings(c)},
+        perform=_end_tasking),
+    "police-led-review": Step(
+        title="Review the police-led case", form_class=f.PoliceLedReviewForm, permission=Permission.POLICE_LED_DECIDE,
+        success="Review recorded", caption="Police Prevent officer",
+        intro="A police-led case is reviewed at least every three months.",
+        perform=lambda r, c, d: services.police_led_review_record(user=r.user, case=c, **d)),
     "transfer": Step(
         title="Transfer the case to another area", form_class=f.TransferForm, permission=Permission.OFFER_HANDOVER,
         success="Transfer offered: the case moves when the receiving area accepts it",
@@ -298,13 +326,15 @@ STEP_STAGES: dict[str, tuple[str, ...]] = {
     "close": ("exited",),
     "link-person": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
     "handover": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
-    "second-review": ("gateway",),
+    "second-review": ("gateway", "police_led"),
     "reject-match": (),
     "unlink-person": (),
     "consult-referrer": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
     "note": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
     "waive-vulnerability": ("support",),
     "hold": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited", "closed"),
+    "end-tasking": ("support",),
+    "police-led-review": ("police_led",),
     "transfer": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited"),
     "significant-event": ("gateway", "signposted", "police_led", "panel", "awaiting_consent", "support", "exited",
                           "closed"),
