@@ -192,7 +192,8 @@ def case_record(case: Case) -> core.CaseRecord:
                       for r in case.reviews.filter(kind=Review.Kind.POST_EXIT).select_related("decision")),
         handovers=tuple(
             core.HandOverRec(h.pk, h.target_type.replace("_", " "), _day(h.offered_at), h.from_user_id,
-                             h.to_user_id, _day(h.responded_at) if h.responded_at else None, h.offered_by_id)
+                             h.to_user_id, _day(h.responded_at) if h.responded_at else None, h.offered_by_id,
+                             h.transfer_kind)
             for h in case.handovers.all()
         ),
         events=tuple(

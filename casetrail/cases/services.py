@@ -1183,7 +1183,9 @@ def case_transfer_offer(*, user: User, case: Case, to_agency: Agency | None, kin
     own_area = case.police_agency_id if police_stage else case.local_authority_id
     receiver = to_agency.duty_owner if to_agency is not None and to_agency.duty_owner_id else None
     to_errors: list[str] = []
-    if to_agency is None:
+    if case.stage == Stage.CLOSED:
+        pass  # said once, below
+    elif to_agency is None:
         to_errors = ["Select the force or local authority that is to take the case on"]
     elif to_agency.kind != wanted:
         to_errors = [f"At this stage the case goes to a {'police force' if police_stage else 'local authority'}"]

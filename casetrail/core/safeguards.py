@@ -89,6 +89,7 @@ RULE_CATEGORY: dict[str, str] = {  # rules whose kind is not their source's
     "event.not_on_agenda": "significant events",
     "event.meeting_concern_unanswered": "significant events",
     "event.possible_rereferral": "significant events",
+    "event.closed_not_transferred": "significant events",
     "exit.assessment_before_event": "significant events",
 }
 
@@ -136,6 +137,7 @@ RULES: dict[str, Rule] = {
         Rule("event.not_on_agenda", "Significant event not yet before the panel", "F6"),
         Rule("event.meeting_concern_unanswered", "Concern raised at a meeting with no recorded decision", "F9"),
         Rule("event.possible_rereferral", "Significant event after closure: possible re-referral", "F11"),
+        Rule("event.closed_not_transferred", "Case closed when the person moved, not transferred", "F10"),
         Rule("exit.assessment_before_event", "Assessment made before a significant event", "F1", blocks=True),
         Rule("retention.hold", "Held from disposal", "F12"),
     ]
@@ -306,6 +308,7 @@ class HandOverRec:
     to_user_id: int | None
     responded_recorded_on: date | None = None
     offered_by_id: int | None = None  # who made the offer (the owner, or someone acting for them)
+    transfer_kind: str = ""  # set when it is a transfer of the case to another area
 
 
 @dataclass(frozen=True)
@@ -1036,6 +1039,9 @@ def _unresolved_match_findings(record: CaseRecord, today: date, policy: Safeguar
 
 
 MEETING_CONCERN = "meeting_concern"
+# Events that call for a transfer, not a closure, in words.
+MOVES = {"into_custody": "was taken into custody", "released": "was released from custody",
+         "moved": "moved address or area"}
 
 
 def closed_on(record: CaseRecord) -> date | None:
@@ -1076,6 +1082,14 @@ def _event_findings(record: CaseRecord, today: date, policy: SafeguardPolicy) ->
                     f"A concern raised at a meeting on {e.on:%-d %B %Y} has no recorded discussion and decision "
                     f"(due by {due:%-d %B %Y}).", f"The case owner ({COORDINATOR} or {POLICE})",
                     due + timedelta(days=1), severity, owner, chairs))
+        if (ended is not None and e.kind in MOVES and e.on <= ended
+                and not any(h.transfer_kind and h.offered_on >= e.on for h in record.handovers)):
+            found.append(Finding(
+                "event.closed_not_transferred", f"event.closed_not_transferred:{e.id}", record.case_id,
+                f"The case was closed on {ended:%-d %B %Y}, after the person {MOVES[e.kind]} on {e.on:%-d %B %Y}, "
+                "and no transfer to the area now responsible was offered: a move or custody is "
+                "a transfer, not a reason to close.", "The case's last owner (tell the area now responsible)", ended,
+                Severity.WARNING, owner))
         if (ended is not None and e.responded_on is None and ended <= e.on
                 and (e.on - ended).days <= policy.rereferral_watch_days):
             found.append(Finding(

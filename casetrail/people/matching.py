@@ -74,16 +74,22 @@ class _Holder:
         self.count = 0
         self.last_change = 0
         self.version = ""
+        self.last_made: Any = None  # when the newest referral indexed (last_id) was made
 
     def get(self) -> CandidateIndex:
         with self.lock:
             path = model_path()
             mtime = path.stat().st_mtime
-            newest = Referral.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            top = Referral.objects.order_by("-pk").values_list("pk", "submitted_at").first()
+            newest = top[0] if top else 0
             count = Referral.objects.count()
             changed = _last_identity_change()
+            # The last referral indexed must still be the one it was: a rolled-back write can free an
+            # id that a later referral takes (SQLite), and the index must not keep the first identity.
+            moved = self.last_id and Referral.objects.filter(pk=self.last_id).values_list(
+                "submitted_at", flat=True).first() != self.last_made
             stale = (self.index is None or path != self.model_file or mtime != self.model_mtime
-                     or newest < self.last_id or count < self.count or changed != self.last_change)
+                     or newest < self.last_id or count < self.count or changed != self.last_change or moved)
             if stale:
                 model = LinkageModel.load(path)
                 self.index = CandidateIndex.build(
@@ -96,6 +102,7 @@ class _Holder:
                 for referral in Referral.objects.filter(pk__gt=self.last_id).order_by("pk"):
                     self.index.add(identity_of(referral))
             self.last_id, self.count, self.last_change = newest, count, changed
+            self.last_made = top[1] if top else None
             assert self.index is not None
             return self.index
 

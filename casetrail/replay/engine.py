@@ -111,6 +111,7 @@ class CaseOutcome:
     reference: str
     referral_label: str
     record: CaseRecord
+    referral_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,7 @@ class Runner:
         for case in cases:
             fresh = Case.objects.select_related("referral", "owner_user", "person").get(pk=case.pk)
             outcome.cases.append(CaseOutcome(fresh.pk, fresh.reference, labels.get(fresh.pk, ""),
-                                             case_record(fresh)))
+                                             case_record(fresh), fresh.referral_id))
         messages = Message.objects.filter(case_id__in=[c.pk for c in cases]).order_by("created_at", "pk")
         for m in messages:
             key = outcome.cast_user_ids.get(m.recipient_id, f"user {m.recipient_id}")
@@ -489,6 +490,42 @@ class Runner:
         self.decided(event, outcome, lambda rationale: cs.case_link_person(
             user=self.user(event.by or ""), case=self.current(), person=person, rationale=rationale))
 
+    def do_match_rejected(self, event: EventSpec, outcome: Outcome) -> None:
+        earlier = self.cases[event.values["earlier_referral"]]
+        person = Case.objects.select_related("person").get(pk=earlier.pk).person
+        self.decided(event, outcome, lambda rationale: cs.match_reject(
+            user=self.user(event.by or ""), case=self.current(), person=person, rationale=rationale))
+
+    def do_police_led_decision(self, event: EventSpec, outcome: Outcome) -> None:
+        v = event.values
+        self.decided(event, outcome, lambda rationale: cs.police_led_decide(
+            user=self.user(event.by or ""), case=self.current(), expected_version=None, outcome=v["outcome"],
+            rationale=rationale, decided_on=v["decided_on"]))
+
+    def do_police_led_review(self, event: EventSpec, outcome: Outcome) -> None:
+        self.decided(event, outcome, lambda rationale: cs.police_led_review_record(
+            user=self.user(event.by or ""), case=self.current(), reviewed_on=event.values["reviewed_on"],
+            rationale=rationale))
+
+    def do_significant_event(self, event: EventSpec, outcome: Outcome) -> None:
+        v = event.values
+        self.tasks[event.label or ""] = cs.significant_event_record(
+            user=self.user(event.by or ""), case=self.current(), kind=v["kind"], occurred_on=v["occurred_on"],
+            source=v["source"], summary=v["summary"])
+
+    def do_significant_event_decision(self, event: EventSpec, outcome: Outcome) -> None:
+        v = event.values
+        recorded = self.tasks[v["event"]]
+        self.decided(event, outcome, lambda rationale: cs.significant_event_respond(
+            user=self.user(event.by or ""), event=recorded, outcome=v["outcome"], rationale=rationale,
+            responded_on=v["responded_on"]))
+
+    def do_transfer_offer(self, event: EventSpec, outcome: Outcome) -> None:
+        receiver = self.user(event.values["to"])
+        self.tasks[event.label or ""] = self.decided(event, outcome, lambda reason: cs.case_transfer_offer(
+            user=self.user(event.by or ""), case=self.current(), to_agency=receiver.agency,
+            kind=event.values["kind"], reason=reason), field_name="reason")
+
     def do_panel_agenda(self, event: EventSpec, outcome: Outcome) -> None:
         v = event.values
         user = self.user(event.by or "")
@@ -546,6 +583,13 @@ class Runner:
             sessions_commissioned=v["sessions"], purpose=purpose, vulnerabilities=list(v["vulnerabilities"]),
             commissioned_on=v["commissioned_on"]), field_name="purpose")
         self.tasks[event.label or ""] = tasking
+
+    def do_tasking_ended(self, event: EventSpec, outcome: Outcome) -> None:
+        v = event.values
+        tasking: Tasking = self.tasks[v["tasking"]]
+        self.decided(event, outcome, lambda rationale: cs.tasking_end(
+            user=self.user(event.by or ""), tasking=tasking, reason_kind=v["reason_kind"], rationale=rationale,
+            ended_on=v["ended_on"]))
 
     def do_tasking_acknowledged(self, event: EventSpec, outcome: Outcome) -> None:
         tasking: Tasking = self.tasks[event.values["tasking"]]

@@ -140,6 +140,39 @@ EVENT_TYPES: dict[str, EventType] = {t.name: t for t in [
         _f("earlier_referral", "label", required=True, refers_to="referral"),
         _f("rationale", required=True),
     ), Permission.LINK_PERSON),
+    EventType("match_rejected", "An earlier referral's person is judged not to be this referral's subject.", (
+        _f("earlier_referral", "label", required=True, refers_to="referral"),
+        _f("rationale", required=True),
+    ), Permission.LINK_PERSON),
+    EventType("police_led_decision", "The police refer a police-led case to the panel or close it.", (
+        _f("outcome", "choice", required=True, choices=("refer_to_panel", "close")),
+        _f("rationale", required=True),
+        _f("decided_on", "date", stated=True),
+    ), Permission.POLICE_LED_DECIDE),
+    EventType("police_led_review", "The police review a police-led case.", (
+        _f("rationale", required=True),
+        _f("reviewed_on", "date", stated=True),
+    ), Permission.POLICE_LED_DECIDE),
+    EventType("significant_event", "Something that changes the picture is recorded on the case.", (
+        _f("kind", "choice", required=True, choices=(
+            "arrest_or_charge", "into_custody", "released", "moved", "mental_health_crisis", "school_exclusion",
+            "partner_information", "meeting_concern")),
+        _f("occurred_on", "date", stated=True),
+        _f("source", required=True, help="who told us, or the meeting it was raised at"),
+        _f("summary", required=True),
+    ), Permission.RECORD_SIGNIFICANT_EVENT, creates="significant_event"),
+    EventType("significant_event_decision", "The discussion and decision about a significant event.", (
+        _f("event", "label", required=True, refers_to="significant_event"),
+        _f("outcome", "choice", required=True, choices=("discussed", "refer_again", "no_further_action")),
+        _f("rationale", required=True),
+        _f("responded_on", "date", stated=True),
+    ), Permission.RECORD_SIGNIFICANT_EVENT),
+    EventType("transfer_offer", "The case is offered to another area when the person moves or goes into or out of "
+              "custody.", (
+        _f("to", "member", required=True, help="the receiving force's or local authority's duty owner"),
+        _f("kind", "choice", required=True, choices=("moved_area", "into_custody", "out_of_custody")),
+        _f("reason", required=True),
+    ), Permission.OFFER_HANDOVER, creates="handover"),
     EventType("panel_agenda", "The case is put on the agenda of a panel meeting.", (
         _f("meets_on", "date", required=True),
         _f("chair", "member", required=True),
@@ -188,6 +221,13 @@ EVENT_TYPES: dict[str, EventType] = {t.name: t for t in [
         _f("vulnerabilities", "texts", default=()),
         _f("commissioned_on", "date", stated=True),
     ), Permission.COMMISSION_TASKING, creates="tasking"),
+    EventType("tasking_ended", "An intervention ends before its sessions are all delivered.", (
+        _f("tasking", "label", refers_to="tasking"),
+        _f("reason_kind", "choice", required=True, choices=(
+            "stopped_by_panel", "provider_withdrawn", "person_disengaged", "person_unavailable")),
+        _f("rationale", required=True),
+        _f("ended_on", "date", stated=True),
+    ), roles=frozenset({Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.PROVIDER})),
     EventType("tasking_acknowledged", "The provider acknowledges a tasking.", (
         _f("tasking", "label", refers_to="tasking"),
         _f("acknowledged_on", "date", stated=True),

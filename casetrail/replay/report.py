@@ -235,6 +235,12 @@ def render(outcome: Outcome, *, as_of: date | None = None) -> str:
     if sections:
         out += ["## What Casetrail did, by kind of safeguard" if not covered
                 else "## What else Casetrail did, by kind of safeguard", ""] + sections
+    matched = _matching_lines(outcome, day)
+    if matched:
+        out += ["## What matching found at each referral", "",
+                "Each referral's identity was matched against every earlier referral when it arrived; each "
+                "strong match is a possible earlier record that blocks the gateway until someone resolves it.",
+                "", *matched, ""]
     searched = [s for s in outcome.searches if s.event.on <= day]
     if searched:
         out += ["## What the searches found", "",
@@ -256,7 +262,7 @@ def render(outcome: Outcome, *, as_of: date | None = None) -> str:
     if overdue:
         out += [f"## Overdue work on {_day(day)}", ""]
         for f in overdue:
-            escalated = f" (escalated to the panel chair on {_day(f.escalated_on)})" if f.escalated_on else ""
+            escalated = f" (escalated on {_day(f.escalated_on)})" if f.escalated_on else ""
             out.append(f"- {_cell(f.latest.message)} Who must act: {f.latest.who}{escalated}.")
         out.append("")
     table = _flag_table([f for fl in all_flags.values() for f in fl if not f.open], words, closed=True)
@@ -365,7 +371,7 @@ def _did(kinds: set[str], outcome: Outcome, words: _Words, all_flags: dict[int, 
                        f"{b.went_ahead}")
     for f in (f for fl in all_flags.values() for f in fl if f.category in kinds):
         state = "still open" if f.open else f"until {_day(f.last_visible)}"
-        escalated = f"; escalated to the panel chair on {_day(f.escalated_on)}" if f.escalated_on else ""
+        escalated = f"; escalated on {_day(f.escalated_on)}" if f.escalated_on else ""
         out.append(f"- **Flagged** from {_day(f.first_visible)} ({state}{escalated}): {words.rule(f.rule)}. "
                    f"{_cell(f.latest.message)} Who was told: {words.told(f.told)}.")
     return out
@@ -402,6 +408,29 @@ def _search_line(looked: Search, words: _Words) -> str:
                if looked.found_earlier else "it found no earlier referral of this person")
     return (f"- **Search** on {_day(looked.event.on)} by {words.member(looked.event.by)} for "
             f"\u201c{_cell(looked.event.values['query'])}\u201d: {_hits(looked)}; {earlier}.")
+
+
+def _matching_lines(outcome: Outcome, day: date) -> list[str]:
+    """Per referral, its possible earlier records as found and where each stood on `day`."""
+    names = {c.referral_id: (c.referral_label if c.referral_label and not c.referral_label.startswith("_")
+                             else c.reference) for c in outcome.cases}
+    lines = []
+    for case in outcome.cases:
+        record = case.record.as_of(day)
+        if case.record.referred_on > day:
+            continue
+        found = []
+        for m in record.possible_matches:
+            earlier = ", ".join(names.get(pk, "another referral") for pk, _ in m.referrals) or "none"
+            status = {"linked": "resolved as the same person", "rejected": "judged a different person"}.get(
+                m.status, "**not resolved**")
+            when = f" on {_day(m.changes[-1][0])}" if m.changes and m.status != "open" else ""
+            found.append(f"person {m.person}, {m.percent} likely, found {_day(m.found_on)} (referrals: {earlier}): "
+                         f"{status}{when}")
+        label = names.get(case.referral_id, case.reference)
+        lines.append(f"- **{_cell(label)}** ({case.reference}, {_day(case.record.referred_on)}): "
+                     + ("; ".join(_cell(f) for f in found) if found else "no possible earlier record") + ".")
+    return lines if any("person " in line for line in lines) else []
 
 
 def _how_connected() -> list[str]:

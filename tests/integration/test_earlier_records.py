@@ -195,7 +195,8 @@ def test_a_police_led_closure_waits_for_the_earlier_records_too(world: World,
     with _at(day), pytest.raises(TransitionNotAllowed) as refused:
         services.police_led_decide(user=world.users["police"], case=case, expected_version=None, outcome="close",
                                    rationale="Police activity concluded; nothing further.", decided_on=day)
-    assert [u.code for u in refused.value.unmet] == ["gateway.unresolved_match"]
+    # Unresolved, and the third referral of the person now: the repeat rule holds here too.
+    assert [u.code for u in refused.value.unmet] == ["gateway.unresolved_match", "gateway.repeat_needs_second_review"]
 
 
 # ---------------------------------------------------------------- the repeat rule counts what nobody linked

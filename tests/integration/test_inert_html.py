@@ -132,6 +132,7 @@ NOT_FREE_TEXT.update({
         "case_reference", "disposed_role", "person_reference", "referral_reference", "retention_class")},
     **{f"rights.Rectification.{n}": "a code or label set by the service" for n in (
         "author_role", "field", "field_label", "outcome", "target_type")},
+    "cases.HandOver.transfer_kind": "a code from HandOver.TransferKind; the service refuses any other",
     "cases.SignificantEvent.kind": "a code from SignificantEvent.Kind; the service refuses any other",
     "cases.SignificantEvent.recorded_role": "a role code set by the service",
     "cases.PossibleMatch.model_version": "the matching model's training time and file digest, set by the "

@@ -18,6 +18,7 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "casetrail" / "replay" / "scen
 LEARNING_REVIEW_2014 = SCENARIOS / "learning-review-2014.yaml"
 REPEAT_REFERRALS = SCENARIOS / "repeat-referrals-2019.yaml"
 MENTORING = SCENARIOS / "mentoring-peters-out-2022.yaml"
+CUSTODY = SCENARIOS / "custody-and-release-2018.yaml"
 
 # Days on which the tests compare the report's findings with the product's own adapter.
 CHECK_DAYS = (date(2014, 12, 6), date(2015, 2, 8), date(2015, 4, 8), date(2016, 4, 20), date(2021, 10, 18))
@@ -57,3 +58,8 @@ def replay_repeat_referrals(django_db_setup: Any, django_db_blocker: Any) -> Rep
 @pytest.fixture(scope="session")
 def replay_mentoring(django_db_setup: Any, django_db_blocker: Any) -> Replayed:
     return _replayed(MENTORING, django_db_blocker)
+
+
+@pytest.fixture(scope="session")
+def replay_custody(django_db_setup: Any, django_db_blocker: Any) -> Replayed:
+    return _replayed(CUSTODY, django_db_blocker)

@@ -82,6 +82,16 @@ def test_the_later_referrals_are_connected_at_intake_although_nobody_linked_them
         (date(2021, 2, 15), False), (date(2021, 4, 19), True)]
 
 
+def test_the_report_says_what_matching_found_at_each_referral_and_that_none_was_resolved(
+        replay_repeat_referrals: Replayed) -> None:
+    report = render(replay_repeat_referrals.outcome)
+    assert "## What matching found at each referral" in report
+    section = report.split("## What matching found at each referral")[1].split("\n## ")[0]
+    assert "**first_referral**" in section and "no possible earlier record" in section
+    assert section.count("**not resolved**") == 3  # one for the second referral, two for the third
+    assert "(referrals: first_referral)" in section and "(referrals: second_referral)" in section
+
+
 def test_each_officer_s_search_reports_what_it_found_on_that_day(replay_repeat_referrals: Replayed) -> None:
     outcome = replay_repeat_referrals.outcome
     searches = outcome.searches
