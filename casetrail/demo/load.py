@@ -972,11 +972,19 @@ class Demo:
         # Referred by the school, which stays involved in the plan (the 2014 case left it out).
         self.channel(j, self.today - j.days(100, 220), cancel_a_session=feature == "cancelled_session" or None,
                      referrer=SCHOOL_REFERRER[j.person.area])
+        if feature == "cancelled_session":
+            # A concern raised at a multi-agency meeting, not yet discussed and decided: flagged.
+            raised = self.last - j.days(18, 24)
+            self.step(j, raised, lambda: cs.significant_event_record(
+                user=self.users["coordinator"], case=j.case, kind="meeting_concern", occurred_on=raised,
+                source="Multi-agency safeguarding meeting",
+                summary="Youth services said {he} has new older friends who share violent material online."
+                        .format(he="he" if j.person.sex == "male" else "she")))
         if feature == "case_handover":
             offered = self.last - j.days(0, 3)
-            self.step(j, offered, lambda: cs.handover_offer(
-                user=self.users["coordinator"], case=j.case, target_type="case", target_id=j.case.pk,
-                to_user=self.users["coordinator2"],
+            self.step(j, offered, lambda: cs.case_transfer_offer(
+                user=self.users["coordinator"], case=j.case, to_agency=self.users["coordinator2"].agency,
+                kind="moved_area",
                 reason="The family has moved to Riverton; transferring the case so support carries on without a "
                        "break, rather than closing it."))
         elif feature == "action_handover":
@@ -1042,6 +1050,10 @@ class Demo:
             user=self.users["police"], case=j.case, person=j.earlier.person,
             rationale="Same date of birth and home address as an earlier referral; the surname is misspelt on "
                       "this one."))
+        # A third, yesterday, with the surname written yet another way: nobody has looked yet, so
+        # its possible earlier record waits on the gateway officer's work list and blocks the gateway.
+        self.refer(j, self.last, referrer=SCHOOL_REFERRER[j.person.area],
+                   family_name=misspelt(j.person.family_name, again=True))
 
 
 def load_demo(*, seed: int = 2026, progress: bool = True) -> DemoSummary:

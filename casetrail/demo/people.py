@@ -113,6 +113,12 @@ MISSPELLINGS: dict[str, str] = {
     "Okafor": "Okafur", "McCarthy": "MacCarthy", "Popescu": "Popesku", "Chaudhry": "Choudhury",
 }
 
+# Another way a third referral might write them (two letters transposed, a letter dropped).
+MISSPELLINGS_AGAIN: dict[str, str] = {
+    "Hussain": "Hussian", "Mohammed": "Mohammad", "Thompson": "Tompson", "Kowalski": "Kowalksi",
+    "Okafor": "Okafo", "McCarthy": "McCarty", "Popescu": "Popsecu", "Chaudhry": "Chaudry",
+}
+
 # Full names that would point at real, widely reported people; never generated.
 _AVOID = frozenset({"Mohammed Ali", "Muhammad Ali", "Khalid Masood", "Usman Khan", "Thomas Mair"})
 
@@ -190,12 +196,13 @@ FAMILY_NAMES: frozenset[str] = (
     _pool("family")
     | {name[:-1] + "a" for name in _pool("family") if name.endswith("ski")}
     | frozenset(MISSPELLINGS.values())
+    | frozenset(MISSPELLINGS_AGAIN.values())
 )
 
 
-def misspelt(family_name: str) -> str:
-    """The way a later referral might misspell a family name."""
-    return MISSPELLINGS.get(family_name, family_name)
+def misspelt(family_name: str, *, again: bool = False) -> str:
+    """The way a later referral might misspell a family name (`again`: another way, for a third)."""
+    return (MISSPELLINGS_AGAIN if again else MISSPELLINGS).get(family_name, family_name)
 
 
 def is_from_pools(given_names: str, family_name: str) -> bool:

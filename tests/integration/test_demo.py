@@ -49,6 +49,7 @@ def expected_names(seed: int = 2026) -> list[tuple[str, str]]:
         names.append((person.given_names, person.family_name))
         if journey.plan == "repeat_referral":
             names.append((person.given_names, misspelt(person.family_name)))
+            names.append((person.given_names, misspelt(person.family_name, again=True)))
     return sorted(names)
 
 
@@ -96,6 +97,11 @@ def test_the_demo_holds_the_journeys_the_learning_reviews_are_about(demo: DemoSu
     assert person.referrals.count() == 2
     assert set(person.referrals.values_list("family_name", flat=True)) == {"Hussain", "Husain"}
     assert Person.objects.get(family_name="Husain").merged_into == person
+    # A third time, yesterday, spelt another way: a possible earlier record nobody has resolved yet.
+    from casetrail.cases.earlier_records import unresolved
+
+    third = Case.objects.get(referral__family_name="Hussian")
+    assert third.stage == Stage.GATEWAY and [m.person_id for m in unresolved(third)] == [person.pk]
 
     # Assessed on the framework in use at the time.
     for assessment in Assessment.objects.filter(status=Assessment.Status.SUBMITTED):
