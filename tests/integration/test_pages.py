@@ -74,8 +74,11 @@ def test_an_exited_case_shows_its_blocked_closure_with_reasons(client: Client, d
 
 
 def test_a_gateway_decision_through_the_page_and_its_error_summary(client: Client, demo: None) -> None:
+    from casetrail.cases.earlier_records import unresolved
+
     signed_in(client, "police")
-    case = Case.objects.filter(stage="gateway").first()
+    # One with no possible earlier record waiting (the demo's third repeat referral has one).
+    case = next(c for c in Case.objects.filter(stage="gateway") if not unresolved(c))
     page = f"/cases/{case.pk}/gateway"
     bad = client.post(page, {"expected_version": case.version, "outcome": "no_further_action", "rationale": "no"})
     assert bad.status_code == 400
