@@ -3,7 +3,7 @@ recorded decision, and blocking the gateway until then (DESIGN.md principle 11).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -21,11 +21,13 @@ from casetrail.cases.earlier_records import (
 from casetrail.cases.models import Case, Decision, PossibleMatch
 from casetrail.core.dates import PartialDate
 from casetrail.core.errors import AccessDenied, InvalidInput, TransitionNotAllowed
-from casetrail.people.matching import forget_index
 from casetrail.referrals.services import referral_submit
 
-from .conftest import PASSWORD, World, frozen_at, referral_input
+from .conftest import PASSWORD, World, referral_input
 from .test_api_journey import referral_body
+
+# Each test starts from an empty person index (the autouse fixture), on a frozen clock (_at).
+from .test_person_matching import _at, _fresh_index  # noqa: F401
 
 START = date.today() - timedelta(days=400)
 BOY = dict(given_names="Axel", family_name="Rudakowski", date_of_birth=PartialDate(2006, 8, 7), sex="male",
@@ -33,15 +35,6 @@ BOY = dict(given_names="Axel", family_name="Rudakowski", date_of_birth=PartialDa
 WHY = "Checked with the school: a different date of birth and family."
 
 
-@pytest.fixture(autouse=True)
-def _fresh_index() -> Any:
-    forget_index()
-    yield
-    forget_index()
-
-
-def _at(day: date) -> Any:
-    return frozen_at(timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=10)))
 
 
 def refer(world: World, day: date, key: str, user: str = "referrer", **identity: Any) -> Case:
