@@ -368,7 +368,7 @@ class PossibleMatchRec:
 
     @property
     def percent(self) -> str:
-        return f"{self.probability * 100:.0f}%" if self.probability < 0.995 else "over 99%"
+        return f"{self.probability * 100:.1f}%" if self.probability < 0.999 else "over 99.9%"
 
 
 @dataclass(frozen=True)

@@ -304,6 +304,7 @@ def test_the_gateway_page_names_what_blocks_it_and_links_to_each(world: World, c
     client.login(username="police", password=PASSWORD)
     page = client.get(f"/cases/{second.pk}/gateway").content.decode()
     assert 'id="blocked-by-matches"' in page and "disabled" in page
+    assert '<p class="govuk-body govuk-!-margin-bottom-0" id="blocked-button-note">Blocked until' in page
     assert f'href="#earlier-{first.person.reference}"' in page and f'id="earlier-{first.person.reference}"' in page
     case_page = client.get(f"/cases/{second.pk}/").content.decode()
     assert "Gateway assessment: blocked" in case_page and f"#earlier-{first.person.reference}" in case_page
