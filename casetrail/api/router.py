@@ -160,7 +160,7 @@ def _path_case(request: HttpRequest, name: str, raw: str) -> Case | None:
         else:
             rights.sar_get(user=user, reference=raw)
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # "³" and "٣" are digits to str.isdigit, not to int()
         return None
     pk = int(raw)
     if name == "case_id":
@@ -191,7 +191,12 @@ OPERATION_PERMISSIONS: dict[str, Permission] = {
     "gateway": Permission.GATEWAY_DECIDE, "gateway_second_review": Permission.GATEWAY_DECIDE,
     "signposting": Permission.RECORD_SIGNPOSTING_REPLY, "police_led": Permission.POLICE_LED_DECIDE,
     "link_person": Permission.LINK_PERSON, "reject_match": Permission.LINK_PERSON,
-    "unlink_person": Permission.LINK_PERSON, "match_people": Permission.SEARCH, "search": Permission.SEARCH,
+    "unlink_person": Permission.LINK_PERSON, "match_people": Permission.LINK_PERSON, "search": Permission.SEARCH,
+    "case_earlier_records": Permission.LINK_PERSON, "transfer_case": Permission.OFFER_HANDOVER,
+    "record_significant_event": Permission.RECORD_SIGNIFICANT_EVENT,
+    "respond_to_significant_event": Permission.RECORD_SIGNIFICANT_EVENT,
+    "list_significant_events": Permission.RECORD_SIGNIFICANT_EVENT,
+    "review_police_led": Permission.POLICE_LED_DECIDE,
     "list_cases": Permission.SEARCH, "create_meeting": Permission.MANAGE_PANEL,
     "add_to_agenda": Permission.MANAGE_PANEL, "request_information": Permission.MANAGE_PANEL,
     "reply_information": Permission.ANSWER_INFORMATION_REQUEST, "panel_decision": Permission.PANEL_DECIDE,

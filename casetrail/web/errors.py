@@ -1,12 +1,17 @@
-"""GOV.UK-styled error pages."""
+"""GOV.UK-styled error pages; under /api/ the same errors as JSON, as the API answers its own."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+
+API_PREFIX = "/api/"
 
 
 def _page(request: HttpRequest, status: int, heading: str, message: str) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        # An API client gets JSON even for a path no operation answers, never an HTML page.
+        return JsonResponse({"detail": f"{heading}. {message}"}, status=status)
     return render(request, "error.html", {"heading": heading, "message": message}, status=status)
 
 
@@ -20,6 +25,8 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return _page(request, 404, "Not found", "No API operation answers this path; the operations are described at /api/v1/openapi.json.")
     return _page(
         request, 404, "Page not found",
         "If you typed the address, check it is correct. If you followed a link, you may not have access to it.",
