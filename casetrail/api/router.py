@@ -786,11 +786,9 @@ def list_significant_events(request: HttpRequest, case_id: int) -> Any:
     """Arrests, custody, moves, crises, exclusions, partners' news and meeting concerns on the case."""
     case = _case(request, case_id)
     require(_user(request), Permission.RECORD_SIGNIFICANT_EVENT, case)
-    answers = {d.details.get("event"): d for d in case.decisions.filter(type="significant_event_response")}
     return [{"id": e.pk, "kind": e.kind, "occurred_on": e.occurred_on, "source": e.source, "summary": e.summary,
-             "recorded_at": e.recorded_at,
-             "decision": _decision(answers[e.pk]) if e.pk in answers else None}
-            for e in case.significant_events.all()]
+             "recorded_at": e.recorded_at, "decision": _decision(d) if d is not None else None}
+            for e, d in selectors.significant_events_with_decisions(case)]
 
 
 @api.post("/cases/{case_id}/significant-events", response={201: s.CaseOut, **ERRORS}, tags=["safeguards"])

@@ -26,7 +26,6 @@ from casetrail.cases.earlier_records import match_records, person_and_merged
 from casetrail.cases.models import Assessment, Case, Review, Tasking, WorkStatus
 from casetrail.core import frameworks
 from casetrail.core import safeguards as core
-from casetrail.core.decisions import DecisionType
 from casetrail.core.lifecycle import Stage
 from casetrail.core.roles import Role
 from casetrail.core.safeguard_policy import DEFAULT_POLICY, SafeguardPolicy
@@ -134,13 +133,12 @@ def _notices(case: Case) -> tuple[core.NoticeRec, ...]:
 
 def _significant_events(case: Case) -> tuple[core.SignificantEventRec, ...]:
     """The case's significant events, each with the day its discussion and decision was recorded."""
-    responded: dict[int, date] = {}
-    for d in case.decisions.filter(type=DecisionType.SIGNIFICANT_EVENT_RESPONSE).order_by("recorded_at"):
-        responded.setdefault(int(d.details.get("event", 0)), _day(d.recorded_at))
+    from casetrail.cases.selectors import significant_events_with_decisions
+
     return tuple(
         core.SignificantEventRec(e.pk, e.kind, e.get_kind_display(), e.occurred_on, _day(e.recorded_at),
-                                 responded.get(e.pk))
-        for e in case.significant_events.all()
+                                 _day(d.recorded_at) if d is not None else None)
+        for e, d in significant_events_with_decisions(case)
     )
 
 

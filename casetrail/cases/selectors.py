@@ -331,3 +331,12 @@ def unresolved_earlier_records(*, user: User) -> list[tuple[Case, Any]]:
         if allowed(user, Permission.LINK_PERSON, case):
             found += [(case, m) for m in unresolved(case)]
     return sorted(found, key=lambda cm: (cm[1].found_at, cm[1].pk))
+
+
+def significant_events_with_decisions(case: Case) -> list[tuple[Any, Any]]:
+    """The case's significant events, oldest first, each with the decision recorded about it (or None)."""
+    decisions: dict[int, Any] = {}
+    for d in case.decisions.filter(type="significant_event_response").select_related("author") \
+            .order_by("recorded_at", "pk"):
+        decisions.setdefault(int(d.details.get("event", 0)), d)
+    return [(e, decisions.get(e.pk)) for e in case.significant_events.select_related("recorded_by")]

@@ -55,6 +55,8 @@ from casetrail.core.codes import (
     NFA_REASONS,
     PANEL_REVIEW_OUTCOMES,
     POST_EXIT_OUTCOMES,
+    SIGNIFICANT_EVENT_OUTCOMES,
+    TASKING_END_REASONS,
 )
 from casetrail.core.consent import consent_errors, withdrawal_errors
 from casetrail.core.decisions import DecisionType, occurred_errors, rationale_errors
@@ -65,7 +67,14 @@ from casetrail.core.errors import (
     TransitionNotAllowed,
     Unmet,
 )
-from casetrail.core.lifecycle import TRANSITIONS, Action, CaseFacts, Stage, unmet_conditions
+from casetrail.core.lifecycle import (
+    TRANSITIONS,
+    Action,
+    CaseFacts,
+    Stage,
+    transfer_receiver_kind,
+    unmet_conditions,
+)
 from casetrail.core.policy import Ownable, Permission, View, acting_role
 from casetrail.core.roles import AgencyKind, Role
 from casetrail.core.schedules import information_request_due, post_exit_review_dates
@@ -261,7 +270,7 @@ def gateway_decide(*, user: User, case: Case, expected_version: int | None, deco
     assert action is not None and decided_on is not None
     facts = _facts(case, gateway_checks_complete=deconfliction_done and database_checks_done)
     record = safeguards.case_record(case)
-    gates = rules.unresolved_match_gate(record)
+    gates = rules.unresolved_match_gate(record.possible_matches)
     if action in (Action.GATEWAY_NO_FURTHER_ACTION, Action.GATEWAY_SIGNPOST):
         gates += _pending_offers_gate(case)
     if action is Action.GATEWAY_NO_FURTHER_ACTION:
@@ -382,13 +391,10 @@ def police_led_decide(*, user: User, case: Case, expected_version: int | None, o
     gates: list[Unmet] = []
     if outcome == "close":
         record = safeguards.case_record(case)
-        # The gateway's closing safeguards hold for a police-led closure too (the repeat-referral
-        # count; there are no "no further action" reasons here to weigh).
-        repeat = [u for u in rules.gateway_close_gate(record, on=decided_on, policy=safeguards.current_policy(),
-                                                      reasons=["police_led"],
-                                                      second_reviewer_id=_second_reviewer(case, user))
-                  if u.code == "gateway.repeat_needs_second_review"]
-        gates = [*rules.unresolved_match_gate(record), *repeat, *_pending_offers_gate(case)]
+        # The gateway's repeat-referral rule holds for a police-led closure too.
+        repeat = rules.repeat_referral_gate(record, on=decided_on, policy=safeguards.current_policy(),
+                                            second_reviewer_id=_second_reviewer(case, user))
+        gates = [*rules.unresolved_match_gate(record.possible_matches), *repeat, *_pending_offers_gate(case)]
     _move(case, actions[outcome], _facts(case), gates, **fields)
     decision = _decide(case, type=DecisionType.POLICE_LED, outcome=outcome, rationale=rationale, user=user,
                        role=role, on=decided_on)
@@ -833,12 +839,6 @@ def session_cancel(*, user: User, tasking: Tasking, cancelled_on: date | None, r
     return session
 
 
-TASKING_END_REASONS = {
-    "stopped_by_panel": "The panel stopped it",
-    "provider_withdrawn": "The provider withdrew",
-    "person_disengaged": "The person stopped taking part",
-    "person_unavailable": "The person moved away or went into custody",
-}
 
 
 @transaction.atomic
@@ -1167,9 +1167,6 @@ def handover_offer(*, user: User, case: Case, target_type: str, target_id: int, 
     return offer
 
 
-POLICE_STAGES = (Stage.GATEWAY, Stage.SIGNPOSTED, Stage.POLICE_LED)
-
-
 @transaction.atomic
 def case_transfer_offer(*, user: User, case: Case, to_agency: Agency | None, kind: str, reason: str) -> HandOver:
     """Offer the case to another area when the person moves, or goes into or out of custody: to the
@@ -1178,9 +1175,8 @@ def case_transfer_offer(*, user: User, case: Case, to_agency: Agency | None, kin
     move to them and their area) or declines with a reason; until then the case stays here and
     cannot be closed."""
     case, role = _begin(user, Permission.OFFER_HANDOVER, case, None)
-    police_stage = case.stage in POLICE_STAGES
-    wanted = AgencyKind.POLICE if police_stage else AgencyKind.LOCAL_AUTHORITY
-    own_area = case.police_agency_id if police_stage else case.local_authority_id
+    wanted = transfer_receiver_kind(case.stage)
+    own_area = transfer_area_of(case)
     receiver = to_agency.duty_owner if to_agency is not None and to_agency.duty_owner_id else None
     to_errors: list[str] = []
     if case.stage == Stage.CLOSED:
@@ -1188,7 +1184,7 @@ def case_transfer_offer(*, user: User, case: Case, to_agency: Agency | None, kin
     elif to_agency is None:
         to_errors = ["Select the force or local authority that is to take the case on"]
     elif to_agency.kind != wanted:
-        to_errors = [f"At this stage the case goes to a {'police force' if police_stage else 'local authority'}"]
+        to_errors = [f"At this stage the case goes to a {wanted.label.lower()}"]
     elif to_agency.pk == own_area:
         to_errors = ["That is this case's own area: a transfer goes to another area"]
     elif receiver is None or not receiver.is_active:
@@ -1214,6 +1210,12 @@ def case_transfer_offer(*, user: User, case: Case, to_agency: Agency | None, kin
            f"Transfer of the case offered to {to_agency.name} ({offer.get_transfer_kind_display().lower()})",
            to_agency=to_agency.pk, to_user=receiver.pk, transfer_kind=kind)
     return offer
+
+
+def transfer_area_of(case: Case) -> int:
+    """The agency whose area holds the case now: its force, or its local authority from the panel on."""
+    police = transfer_receiver_kind(case.stage) is AgencyKind.POLICE
+    return case.police_agency_id if police else case.local_authority_id
 
 
 def _area_after_transfer(case: Case, offer: HandOver) -> dict[str, Any]:
@@ -1314,11 +1316,6 @@ def case_note_record(*, user: User, case: Case, noted_on: date | None, text: str
     return note
 
 
-SIGNIFICANT_EVENT_OUTCOMES = {
-    "discussed": "Discussed; the decision is in the rationale",
-    "refer_again": "Refer the person again",
-    "no_further_action": "No further action needed",
-}
 SUMMARY_MAX = 5000
 SOURCE_MAX = 200
 

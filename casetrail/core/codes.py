@@ -91,3 +91,18 @@ REFERRER_NEWS: dict[str, str] = {
     "transferred": "The case moved to another area's Channel panel.",
     "closed": "The case is closed.",
 }
+
+# Why an intervention ends before its sessions are all delivered (a decision with reasons).
+TASKING_END_REASONS: dict[str, str] = {
+    "stopped_by_panel": "The panel stopped it",
+    "provider_withdrawn": "The provider withdrew",
+    "person_disengaged": "The person stopped taking part",
+    "person_unavailable": "The person moved away or went into custody",
+}
+
+# What was decided about a significant event (a meeting's concern, or news after closure).
+SIGNIFICANT_EVENT_OUTCOMES: dict[str, str] = {
+    "discussed": "Discussed; the decision is in the rationale",
+    "refer_again": "Refer the person again",
+    "no_further_action": "No further action needed",
+}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from casetrail.core.errors import TransitionNotAllowed, Unmet
-from casetrail.core.roles import Role
+from casetrail.core.roles import AgencyKind, Role
 
 
 class Stage(StrEnum):
@@ -202,3 +202,13 @@ def available_actions(facts: CaseFacts) -> dict[Action, list[Unmet]]:
         for action, transition in TRANSITIONS.items()
         if facts.stage in transition.sources
     }
+
+
+# While the police hold a case (before any panel) it belongs to a force; from the panel on, to a
+# local authority. A transfer to another area goes to an agency of that kind.
+POLICE_STAGES = frozenset({Stage.GATEWAY, Stage.SIGNPOSTED, Stage.POLICE_LED})
+
+
+def transfer_receiver_kind(stage: Stage | str) -> AgencyKind:
+    """The kind of agency a case at this stage is transferred to."""
+    return AgencyKind.POLICE if Stage(stage) in POLICE_STAGES else AgencyKind.LOCAL_AUTHORITY

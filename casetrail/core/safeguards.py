@@ -662,14 +662,21 @@ def gateway_close_gate(
             "gateway.no_ideology_alone",
             "'No clear ideology' cannot be the only reason to close: say what else shows no vulnerability "
             "to radicalisation.", POLICE))
+    return found + repeat_referral_gate(record, on=on, policy=policy, second_reviewer_id=second_reviewer_id)
+
+
+def repeat_referral_gate(record: CaseRecord, *, on: date, policy: SafeguardPolicy,
+                         second_reviewer_id: int | None) -> list[Unmet]:
+    """The referral that makes `repeat_referral_count` for one person within the window closes (at
+    the gateway or police-led) only after a second officer's review."""
     count = repeat_count(record, on=on, policy=policy)
-    if count >= policy.repeat_referral_count and second_reviewer_id is None:
-        found.append(unmet(
-            "gateway.repeat_needs_second_review",
-            f"This is referral {count} of this person within {policy.repeat_referral_months} months "
-            "(counting possible earlier records not judged a different person): a second officer must review "
-            "the decision to close.", f"A second {POLICE}"))
-    return found
+    if count < policy.repeat_referral_count or second_reviewer_id is not None:
+        return []
+    return [unmet(
+        "gateway.repeat_needs_second_review",
+        f"This is referral {count} of this person within {policy.repeat_referral_months} months "
+        "(counting possible earlier records not judged a different person): a second officer must review "
+        "the decision to close.", f"A second {POLICE}")]
 
 
 def pending_handover_gate(pending: Sequence[str]) -> list[Unmet]:
@@ -688,9 +695,9 @@ def repeat_count(record: CaseRecord, *, on: date, policy: SafeguardPolicy) -> in
     return sum(1 for d in record.repeat_referral_days() if d >= window_start) + 1
 
 
-def unresolved_match_gate(record: CaseRecord) -> list[Unmet]:
+def unresolved_match_gate(matches: Iterable[PossibleMatchRec]) -> list[Unmet]:
     """No decision on a referral while a possible earlier record of the person waits unread."""
-    waiting = record.unresolved_matches
+    waiting = [m for m in matches if not m.resolved]
     if not waiting:
         return []
     names = "; ".join(f"{m.person} ({m.percent} likely, found {m.found_on:%-d %B %Y})" for m in waiting)

@@ -29,6 +29,8 @@ from casetrail.core.codes import (
     PERSON_AWARE,
     POST_EXIT_OUTCOMES,
     SEX,
+    SIGNIFICANT_EVENT_OUTCOMES,
+    TASKING_END_REASONS,
     URGENCY,
 )
 from casetrail.core.dates import PartialDate
@@ -163,7 +165,7 @@ EVENT_TYPES: dict[str, EventType] = {t.name: t for t in [
     ), Permission.RECORD_SIGNIFICANT_EVENT, creates="significant_event"),
     EventType("significant_event_decision", "The discussion and decision about a significant event.", (
         _f("event", "label", required=True, refers_to="significant_event"),
-        _f("outcome", "choice", required=True, choices=("discussed", "refer_again", "no_further_action")),
+        _f("outcome", "choice", required=True, choices=tuple(SIGNIFICANT_EVENT_OUTCOMES)),
         _f("rationale", required=True),
         _f("responded_on", "date", stated=True),
     ), Permission.RECORD_SIGNIFICANT_EVENT),
@@ -223,8 +225,7 @@ EVENT_TYPES: dict[str, EventType] = {t.name: t for t in [
     ), Permission.COMMISSION_TASKING, creates="tasking"),
     EventType("tasking_ended", "An intervention ends before its sessions are all delivered.", (
         _f("tasking", "label", refers_to="tasking"),
-        _f("reason_kind", "choice", required=True, choices=(
-            "stopped_by_panel", "provider_withdrawn", "person_disengaged", "person_unavailable")),
+        _f("reason_kind", "choice", required=True, choices=tuple(TASKING_END_REASONS)),
         _f("rationale", required=True),
         _f("ended_on", "date", stated=True),
     ), roles=frozenset({Role.CHANNEL_COORDINATOR, Role.PANEL_CHAIR, Role.PROVIDER})),

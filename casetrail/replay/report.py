@@ -414,7 +414,7 @@ def _matching_lines(outcome: Outcome, day: date) -> list[str]:
     """Per referral, its possible earlier records as found and where each stood on `day`."""
     names = {c.referral_id: (c.referral_label if c.referral_label and not c.referral_label.startswith("_")
                              else c.reference) for c in outcome.cases}
-    lines = []
+    lines, any_found = [], False
     for case in outcome.cases:
         record = case.record.as_of(day)
         if case.record.referred_on > day:
@@ -427,10 +427,11 @@ def _matching_lines(outcome: Outcome, day: date) -> list[str]:
             when = f" on {_day(m.changes[-1][0])}" if m.changes and m.status != "open" else ""
             found.append(f"person {m.person}, {m.percent} likely, found {_day(m.found_on)} (referrals: {earlier}): "
                          f"{status}{when}")
+        any_found = any_found or bool(found)
         label = names.get(case.referral_id, case.reference)
         lines.append(f"- **{_cell(label)}** ({case.reference}, {_day(case.record.referred_on)}): "
                      + ("; ".join(_cell(f) for f in found) if found else "no possible earlier record") + ".")
-    return lines if any("person " in line for line in lines) else []
+    return lines if any_found else []
 
 
 def _how_connected() -> list[str]:

@@ -17,6 +17,8 @@ from casetrail.core.codes import (
     NFA_REASONS,
     PANEL_REVIEW_OUTCOMES,
     POST_EXIT_OUTCOMES,
+    SIGNIFICANT_EVENT_OUTCOMES,
+    TASKING_END_REASONS,
 )
 from casetrail.core.roles import AgencyKind, Role
 from casetrail.web.forms import GovukDateField
@@ -333,8 +335,6 @@ class TaskingEndForm(GovukForm):
     ended_on = _date("Date it ended")
 
     def __init__(self, *args: Any, taskings: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
-        from casetrail.cases.services import TASKING_END_REASONS
-
         super().__init__(*args, **kwargs)
         self.fields["tasking"].choices = taskings or []  # type: ignore[attr-defined]
         self.fields["reason_kind"].choices = list(TASKING_END_REASONS.items())  # type: ignore[attr-defined]
@@ -370,8 +370,6 @@ class SignificantEventResponseForm(GovukForm):
     responded_on = _date("Date of the decision")
 
     def __init__(self, *args: Any, events: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
-        from casetrail.cases.services import SIGNIFICANT_EVENT_OUTCOMES
-
         super().__init__(*args, **kwargs)
         self.fields["event"].choices = events or []  # type: ignore[attr-defined]
         self.fields["outcome"].choices = list(SIGNIFICANT_EVENT_OUTCOMES.items())  # type: ignore[attr-defined]

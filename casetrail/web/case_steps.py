@@ -125,23 +125,19 @@ def _end_tasking(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
 
 
 def _transfer_areas(case: Case) -> Any:
-    """The areas a case at this stage can go to: other police forces while the police hold it,
-    other local authorities once it is a Channel case; each with a duty owner to receive it."""
+    """The areas a case at this stage can go to (each with a duty owner to receive it)."""
     from casetrail.accounts.models import Agency
-    from casetrail.core.roles import AgencyKind
+    from casetrail.core.lifecycle import transfer_receiver_kind
 
-    police_stage = case.stage in services.POLICE_STAGES
-    kind = AgencyKind.POLICE if police_stage else AgencyKind.LOCAL_AUTHORITY
-    own = case.police_agency_id if police_stage else case.local_authority_id
-    return Agency.objects.filter(kind=kind, duty_owner__isnull=False).exclude(pk=own).order_by("name")
+    return Agency.objects.filter(kind=transfer_receiver_kind(case.stage), duty_owner__isnull=False) \
+        .exclude(pk=services.transfer_area_of(case)).order_by("name")
 
 
 def _events_awaiting_decision(case: Case) -> list[tuple[int, str]]:
-    from casetrail.core.decisions import DecisionType
+    from casetrail.cases.selectors import significant_events_with_decisions
 
-    answered = {d.details.get("event") for d in case.decisions.filter(type=DecisionType.SIGNIFICANT_EVENT_RESPONSE)}
     return [(e.pk, f"{e.get_kind_display()}, {e.occurred_on:%-d %B %Y} ({e.source})")
-            for e in case.significant_events.all() if e.pk not in answered]
+            for e, decision in significant_events_with_decisions(case) if decision is None]
 
 
 def _respond_to_event(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:

@@ -21,7 +21,7 @@ from casetrail.accounts.models import User
 from casetrail.audit.services import access_log
 from casetrail.cases import safeguards, selectors, services
 from casetrail.cases.access import allowed, require, view_of
-from casetrail.cases.earlier_records import unresolved
+from casetrail.cases.earlier_records import match_records
 from casetrail.cases.models import (
     Assessment,
     Case,
@@ -147,13 +147,6 @@ def _chronology(case: Any) -> list[Any]:
     return events
 
 
-def _significant_events(case: Any) -> list[tuple[Any, Any]]:
-    """Each significant event with the decision recorded about it, if any."""
-    answers = {d.details.get("event"): d for d in case.decisions.filter(type="significant_event_response")
-               .select_related("author")}
-    return [(e, answers.get(e.pk)) for e in case.significant_events.select_related("recorded_by")]
-
-
 def _step_links(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
     """Each step open at this stage, either as a link or with exactly why it is blocked."""
     facts = services._facts(case)
@@ -171,9 +164,11 @@ def _step_links(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
             unmet = blocked.get("close", [])
         elif key == "panel-decision":
             unmet = blocked.get("panel_adopt", [])
-        waiting = unresolved(case) if step.blocked_by_matches == "all" else []
-        if waiting:
-            unmet = [*unmet, *unresolved_match_gate(safeguards.case_record(case))]
+        waiting: list[Any] = []
+        if step.blocked_by_matches == "all":
+            records = match_records(case)  # only this, not the whole case record
+            waiting = [r for r in records if not r.resolved]
+            unmet = [*unmet, *unresolved_match_gate(records)]
         links.append({"key": key, "title": step.title, "unmet": unmet, "matches": waiting})
     return links
 
@@ -215,7 +210,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             # Only in the full view: referrers and providers never read notes or consultations.
             consultations=case.consultations.select_related("recorded_by"),
             notes=case.notes.select_related("recorded_by"),
-            significant_events=_significant_events(case),
+            significant_events=selectors.significant_events_with_decisions(case),
             can_record_events=allowed(request.user, Permission.RECORD_SIGNIFICANT_EVENT, case),  # type: ignore[arg-type]
             attachments=case.referral.attachments.all(),
             history=history,

@@ -43,21 +43,21 @@ def close(record: s.CaseRecord, on: date = CLOSE_DAY, reviewer: int | None = Non
 
 
 def test_an_unresolved_match_blocks_and_names_the_person() -> None:
-    [refused] = s.unresolved_match_gate(at_gateway(match()))
+    [refused] = s.unresolved_match_gate(at_gateway(match()).possible_matches)
     assert refused.code == "gateway.unresolved_match" and "P-2024-000001" in refused.message
     assert s.RULES["gateway.unresolved_match"].blocks
 
 
 @pytest.mark.parametrize("status", ["linked", "rejected"])
 def test_a_decision_either_way_resolves_it(status: str) -> None:
-    assert s.unresolved_match_gate(at_gateway(match(changes=((d(2), status),)))) == []
+    assert s.unresolved_match_gate(at_gateway(match(changes=((d(2), status),))).possible_matches) == []
 
 
 def test_undoing_the_link_opens_it_again_and_as_of_forgets_later_decisions() -> None:
     reopened = at_gateway(match(changes=((d(2), "linked"), (d(4), "open"))))
-    assert codes(s.unresolved_match_gate(reopened)) == ["gateway.unresolved_match"]
-    assert s.unresolved_match_gate(reopened.as_of(d(3))) == []
-    assert codes(s.unresolved_match_gate(at_gateway(match(changes=((d(2), "rejected"),))).as_of(d(1)))) == [
+    assert codes(s.unresolved_match_gate(reopened.possible_matches)) == ["gateway.unresolved_match"]
+    assert s.unresolved_match_gate(reopened.as_of(d(3)).possible_matches) == []
+    assert codes(s.unresolved_match_gate(at_gateway(match(changes=((d(2), "rejected"),))).as_of(d(1)).possible_matches)) == [
         "gateway.unresolved_match"]
     # Found later than the day asked about: not known then.
     assert at_gateway(match(found=3)).as_of(d(2)).possible_matches == ()
