@@ -29,6 +29,7 @@ from casetrail.cases.models import (
     SupportAction,
     Tasking,
 )
+from casetrail.cases.stored_findings import case_findings_now
 from casetrail.core import frameworks
 from casetrail.core.dates import PartialDate
 from casetrail.core.errors import (
@@ -746,7 +747,8 @@ def case_findings(request: HttpRequest, case_id: int, as_of: date | None = None)
     if as_of is not None and as_of > clock.today():
         raise InvalidInput.single("as_of", "The date must be today or in the past")
     return {"case_id": case.pk, "case_reference": case.reference, "as_of": as_of or clock.today(),
-            "findings": [_finding_out(f) for f in safeguards.case_findings(case, as_of=as_of)]}
+            "findings": [_finding_out(f) for f in (safeguards.case_findings(case, as_of=as_of) if as_of
+                                                   else case_findings_now(case))]}
 
 
 @api.get("/cases/{case_id}/exit-blockers", response={200: s.Refused, **ERRORS}, tags=["safeguards"])

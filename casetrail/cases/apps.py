@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CasesConfig(AppConfig):
     name = "casetrail.cases"
     label = "cases"
+
+    def ready(self) -> None:
+        from casetrail.cases.stored_findings import connect_signals
+
+        connect_signals()

@@ -429,3 +429,32 @@ class SignificantEvent(AppendOnlyModel):
 
     class Meta:
         ordering = ["occurred_on", "id"]
+
+
+class StoredFindings(models.Model):
+    """The case's safeguard findings as computed on `day`, kept so that pages need not compute them.
+
+    A cache of an answer, not a record of a fact: written only by `casetrail.cases.stored_findings`,
+    never edited, and used only while its key (`day`, `last_event_id`, `generation`) is still the
+    key of the case now, so a stale answer is never read. Recomputed after every change to the
+    case, by the worker when a day passes, and on read whenever the key differs.
+    """
+
+    case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE, related_name="stored_findings")
+    day = models.DateField(help_text="The day the findings are for.")
+    last_event_id = models.BigIntegerField(help_text="The id of the case's latest event when computed (0: none).")
+    generation = models.CharField(max_length=64, help_text="Digest of the rules, the policy and the facts "
+                                                           "outside the case (staff, roles, duty owners).")
+    findings = models.JSONField(default=list)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="stored_findings_day")]
+
+
+class FindingsGeneration(models.Model):
+    """One counter, moved on whenever a fact outside any one case changes that findings read (a
+    person's account, roles or agency, an agency's duty owner): every stored answer is then stale."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    counter = models.PositiveBigIntegerField(default=0)

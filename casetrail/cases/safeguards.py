@@ -1,9 +1,10 @@
 """The safeguards' adapter: builds the core's `CaseRecord` from what is stored, asks the core
 for gates and findings, and tells people about findings through the notifications outbox.
 
-Findings are never stored: they are computed from recorded facts whenever asked, as of any
-date (DESIGN.md principle 2). Messages about them are a convenience queued idempotently, so a
-worker that was down simply catches up.
+Findings are computed from recorded facts, as of any date. Today's answers are kept per case by
+`stored_findings` under the key they were computed with, and read only while that key holds.
+Messages about them are a convenience queued idempotently, so a worker that was down simply
+catches up.
 """
 
 from __future__ import annotations
@@ -247,12 +248,17 @@ def _cases_concerning(user: User) -> Any:
 
 
 def findings_for(user: User, *, as_of: date | None = None) -> list[tuple[Case, core.Finding]]:
-    """The findings this user is told of (to act on, or escalated to them), most urgent first."""
-    found = []
-    for case in _cases_concerning(user).select_related("referral", "owner_user", "person"):
-        for finding in case_findings(case, as_of=as_of):
-            if user.pk in finding.notify or user.pk in finding.escalated_to:
-                found.append((case, finding))
+    """The findings this user is told of (to act on, or escalated to them), most urgent first.
+
+    Today's are read from the stored answers (`stored_findings`); a past date's are computed.
+    """
+    from casetrail.cases.stored_findings import findings_of
+
+    cases = list(_cases_concerning(user).select_related("referral", "owner_user", "owner_agency", "person"))
+    answers = (findings_of(cases) if as_of is None
+               else {case.pk: case_findings(case, as_of=as_of) for case in cases})
+    found = [(case, finding) for case in cases for finding in answers[case.pk]
+             if user.pk in finding.notify or user.pk in finding.escalated_to]
     return sorted(found, key=lambda cf: (cf[1].severity.rank, cf[1].since, cf[1].key))
 
 
@@ -265,36 +271,56 @@ def notify_candidates(day: date) -> Any:
                                | Q(significant_events__isnull=False)).distinct()
 
 
-def findings_notify(*, as_of: date | None = None, cases: Any = None) -> int:
+def findings_notify(*, as_of: date | None = None, cases: Any = None, batch_size: int = 500) -> int:
     """Queue one message per finding per person told of it; already queued ones are skipped.
 
-    Safe to run at any time and as often as wanted: after an outage it catches up.
+    Safe to run at any time and as often as wanted: after an outage it catches up. Today's
+    findings are read from the stored answers, a batch of cases at a time.
     """
-    from casetrail.notifications.services import case_link, message_queue
+    from casetrail.cases.stored_findings import findings_of
 
     day = as_of or clock.today()
+    candidates = (cases if cases is not None else notify_candidates(day)).order_by("pk")
+    ids = list(candidates.values_list("pk", flat=True))
+    users: dict[int, User | None] = {}
     queued = 0
-    candidates = cases if cases is not None else notify_candidates(day)
-    users: dict[int, User] = {}
-    for case in candidates.select_related("referral", "owner_user"):
-        for finding in case_findings(case, as_of=as_of):
-            if finding.since > day:
-                continue
-            told = [(uid, "finding") for uid in finding.notify] + [(uid, "escalation") for uid in finding.escalated_to]
-            for user_id, kind in told:
-                user = users.get(user_id) or User.objects.filter(pk=user_id).first()
-                if user is None or not user.is_active:
-                    continue
-                users[user_id] = user
-                subject = (f"Casetrail {case.reference}: {finding.title}" if kind == "finding"
-                           else f"Casetrail {case.reference}: escalated to you: {finding.title}")
-                body = (f"A safeguard has flagged case {case.reference} ({finding.source}).\n"
-                        f"Who must act: {finding.who}.\nFlagged since {finding.since:%-d %B %Y}.\n"
-                        f"Open the case to see what is needed: {case_link(case)}")
-                _, created = message_queue(case=case, recipient=user, kind=kind,
-                                           dedupe_key=f"{kind}:{finding.key}:{user_id}", subject=subject,
-                                           body=body, data={"finding_key": finding.key, "rule": finding.rule})
-                queued += created
+    for start in range(0, len(ids), batch_size):
+        batch = list(Case.objects.filter(pk__in=ids[start:start + batch_size])
+                     .select_related("referral", "owner_user", "owner_agency", "person"))
+        answers = (findings_of(batch) if as_of is None
+                   else {case.pk: case_findings(case, as_of=as_of) for case in batch})
+        queued += _tell(batch, answers, day, users)
+    return queued
+
+
+def _tell(cases: list[Case], answers: dict[int, list[core.Finding]], day: date,
+          users: dict[int, User | None]) -> int:
+    """Queue the messages about these cases' findings that are not queued already."""
+    from casetrail.notifications.models import Message
+    from casetrail.notifications.services import case_link, message_queue
+
+    wanted = [(case, finding, user_id, kind) for case in cases for finding in answers[case.pk] if finding.since <= day
+              for user_id, kind in [*((u, "finding") for u in finding.notify),
+                                    *((u, "escalation") for u in finding.escalated_to)]]
+    keys = {f"{kind}:{finding.key}:{user_id}" for _, finding, user_id, kind in wanted}
+    told = set(Message.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    missing = {user_id for _, _, user_id, _ in wanted} - users.keys()
+    users.update({u.pk: u for u in User.objects.filter(pk__in=missing)})
+    queued = 0
+    for case, finding, user_id, kind in wanted:
+        key = f"{kind}:{finding.key}:{user_id}"
+        user = users.get(user_id)
+        if key in told or user is None or not user.is_active:
+            continue
+        subject = (f"Casetrail {case.reference}: {finding.title}" if kind == "finding"
+                   else f"Casetrail {case.reference}: escalated to you: {finding.title}")
+        body = (f"A safeguard has flagged case {case.reference} ({finding.source}).\n"
+                f"Who must act: {finding.who}.\nFlagged since {finding.since:%-d %B %Y}.\n"
+                f"Open the case to see what is needed: {case_link(case)}")
+        _, created = message_queue(case=case, recipient=user, kind=kind, dedupe_key=key, subject=subject,
+                                   body=body, data={"finding_key": finding.key, "rule": finding.rule})
+        told.add(key)
+        queued += created
     return queued
 
 

@@ -318,19 +318,23 @@ def case_earlier_records(*, user: User, case: Case, channel: str = "web") -> lis
 
 def unresolved_earlier_records(*, user: User) -> list[tuple[Case, Any]]:
     """Possible earlier records nobody has resolved, on cases this user may resolve them on,
-    oldest first (for their work list)."""
+    oldest first (for their work list). Read from the cases' stored findings, which name each
+    unresolved record, so the cost does not grow with the cases whose records are resolved."""
     from casetrail.cases.access import allowed
-    from casetrail.cases.earlier_records import unresolved
+    from casetrail.cases.models import PossibleMatch
+    from casetrail.cases.stored_findings import findings_of
     from casetrail.core.policy import Permission
 
     if not allowed(user, Permission.LINK_PERSON):
         return []
-    found = []
-    cases = visible_cases(user).exclude(stage=Stage.CLOSED).filter(possible_matches__isnull=False).distinct()
-    for case in cases.select_related("referral", "person", "owner_user"):
-        if allowed(user, Permission.LINK_PERSON, case):
-            found += [(case, m) for m in unresolved(case)]
-    return sorted(found, key=lambda cm: (cm[1].found_at, cm[1].pk))
+    cases = [case for case in visible_cases(user).exclude(stage=Stage.CLOSED)
+             .filter(possible_matches__isnull=False).distinct().select_related("referral", "person", "owner_user")
+             if allowed(user, Permission.LINK_PERSON, case)]
+    answers = findings_of(cases)
+    waiting = {int(f.key.rsplit(":", 1)[1]): case for case in cases for f in answers[case.pk]
+               if f.rule == "referral.unresolved_match"}
+    matches = PossibleMatch.objects.filter(pk__in=waiting).select_related("person", "matched_referral")
+    return sorted(((waiting[m.pk], m) for m in matches), key=lambda cm: (cm[1].found_at, cm[1].pk))
 
 
 def significant_events_with_decisions(case: Case) -> list[tuple[Any, Any]]:

@@ -17,7 +17,7 @@ from django.db import transaction
 from casetrail import clock
 from casetrail.accounts.models import Agency, User
 from casetrail.audit.services import access_log, event_record
-from casetrail.cases import safeguards
+from casetrail.cases import safeguards, stored_findings
 from casetrail.cases.access import (
     allowed,
     live_offers,
@@ -1013,6 +1013,7 @@ def case_link_person(*, user: User, case: Case, person: Person | None, rationale
                  birth=referral.birth)
     if not previous.referrals.exclude(pk=referral.pk).exists():
         Person.objects.filter(pk=previous.pk).update(merged_into=person)
+    stored_findings.forget_people([previous.pk, person.pk])
     _event(case, "person.linked", decision, user, role, None,
            f"Referral {referral.reference} linked to person {person.reference}",
            from_person=previous.pk, to_person=person.pk)
@@ -1050,6 +1051,7 @@ def person_link_undo(*, user: User, case: Case, rationale: str) -> Decision:
     type(referral).objects.filter(pk=referral.pk).update(person=original)
     if original.merged_into_id == linked.pk:
         Person.objects.filter(pk=original.pk).update(merged_into=None)
+    stored_findings.forget_people([original.pk, linked.pk])
     _save(case, person=original)
     person_reindex(person=linked)
     person_reindex(person=Person.objects.get(pk=original.pk))

@@ -30,6 +30,7 @@ from casetrail.cases.models import (
     Review,
     Session,
     SignificantEvent,
+    StoredFindings,
     SupportAction,
     Tasking,
     VulnerabilityWaiver,
@@ -106,6 +107,8 @@ def case_personal_data_erase(*, case: Case) -> dict[str, Any]:
         removals.append(upload_dir / attachment.stored_name)
     counts["attachments"] = Attachment.objects.filter(referral=referral).delete()[0]
     counts["idempotency_records"] = IdempotencyRecord.objects.filter(referral=referral).delete()[0]
+    # The stored findings are an answer computed from what is being erased: computed again on demand.
+    StoredFindings.objects.filter(case=case).delete()
     counts["referral"] = _blank(Referral.objects.filter(pk=referral.pk), REFERRAL_BLANKS)
 
     # The case's person, and any record the referral was linked away from (left empty by the link).

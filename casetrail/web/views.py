@@ -31,6 +31,7 @@ from casetrail.cases.models import (
     SupportAction,
     Tasking,
 )
+from casetrail.cases.stored_findings import case_findings_now
 from casetrail.core import frameworks
 from casetrail.core.codes import CONCERN_TYPES, GIVER, PERSON_AWARE, REFERRER_NEWS, SECTORS, URGENCY
 from casetrail.core.errors import AccessDenied, NotFound
@@ -193,7 +194,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     }
     if view is View.FULL:
         as_of, as_of_error = _as_of(request)
-        findings = safeguards.case_findings(case, as_of=as_of) if not as_of_error else []
+        findings = ([] if as_of_error else safeguards.case_findings(case, as_of=as_of) if as_of
+                    else case_findings_now(case))
         history = [c for c in selectors.person_history(user=request.user, person=case.person) if c.pk != case.pk]  # type: ignore[arg-type]
         context.update(
             decisions=case.decisions.select_related("author", "author_agency").order_by("-occurred_at", "-id"),
