@@ -65,8 +65,10 @@ class OutboxWorker(Worker):
     def notify_findings(self) -> None:
         """Queue messages for findings nobody has been told of yet. Idempotent, so after any outage
         the first pass catches up with everything that became visible meanwhile."""
+        from casetrail import clock
         from casetrail.cases.earlier_records import possible_matches_refresh
-        from casetrail.cases.safeguards import findings_notify
+        from casetrail.cases.safeguards import findings_notify, notify_candidates
+        from casetrail.cases.stored_findings import refresh
 
         now = time.monotonic()
         if now - getattr(self, "_findings_at", -FINDINGS_EVERY_SECONDS) < FINDINGS_EVERY_SECONDS:
@@ -77,11 +79,17 @@ class OutboxWorker(Worker):
             # Referrals still before a panel are matched again first, so that what a retrained
             # model or newly recorded referrals show is found (and told) without anyone acting.
             found = possible_matches_refresh()
+            # Each case's findings for today computed where its stored answer is stale (a new day,
+            # a change nobody has read since), then read by findings_notify.
+            computed = refresh(notify_candidates(clock.today()).select_related("referral", "owner_user",
+                                                                               "owner_agency"))
             queued = findings_notify()
         finally:
             self.running_task = False
         if found:
             logger.info("possible earlier records: %s found", found)
+        if computed:
+            logger.info("findings: %s cases computed", computed)
         if queued:
             logger.info("findings: %s messages queued", queued)
 
