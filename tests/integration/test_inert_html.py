@@ -139,8 +139,6 @@ NOT_FREE_TEXT.update({
                                          "matching service",
     "rights.Redaction.author_role": "a role code",
     "cases.StoredFindings.generation": "a digest computed by the service",
-    "cases.StoredFindings.findings": "findings computed by the safeguards from recorded facts; their texts are "
-                                     "the rules' own words and are shown through autoescaped templates",
     "rights.Redaction.item": "the key of an item of the person's record; the service refuses any other "
                              "(test_redaction_codes_and_items_refuse_typed_in_text)",
     "rights.Redaction.reason": "a code from RedactionReason; the service refuses any other "
