@@ -141,12 +141,17 @@ def test_the_health_check_says_migrations_are_pending(client: Client, db: Any, m
     assert answer.json() == {"status": "unhealthy", "database": "migrations pending"}
 
 
-def test_the_health_check_says_an_sqlite_file_that_cannot_be_written_is_read_only(
+def test_the_health_check_says_a_database_that_takes_no_writes_is_read_only(
         client: Client, db: Any, monkeypatch: Any) -> None:
-    if connection.vendor != "sqlite":
-        pytest.skip("the file check is SQLite's; PostgreSQL reports transaction_read_only")
-    monkeypatch.setattr(health, "_sqlite_refuses_writes", lambda: True)
-    answer = client.get("/healthz")
+    if connection.vendor == "sqlite":  # a file (or its folder) that cannot be written, or no room left
+        monkeypatch.setattr(health, "_sqlite_refuses_writes", lambda: True)
+        answer = client.get("/healthz")
+    else:  # PostgreSQL: a standby, or default_transaction_read_only set
+        def read_only(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            return execute("SELECT 'on'" if "transaction_read_only" in sql else sql, params, many, context)
+
+        with connection.execute_wrapper(read_only):
+            answer = client.get("/healthz")
     assert answer.status_code == 503
     assert answer.json() == {"status": "unhealthy", "database": "read-only or disk full"}
 
