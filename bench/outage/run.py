@@ -21,8 +21,8 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
