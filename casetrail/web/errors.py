@@ -27,6 +27,10 @@ RETRY_AFTER_SECONDS = 30
 # device", "could not extend file" and "cannot execute ... in a read-only transaction").
 WRITE_REFUSED = ("disk is full", "readonly database", "read-only", "no space left", "could not extend file",
                  "disk full")
+# Words that mean the database is there but busy: a lock not granted in time (SQLite's busy
+# timeout, PostgreSQL's lock_timeout or a deadlock) or a statement cancelled for taking too long.
+BUSY = ("database is locked", "database table is locked", "deadlock detected", "lock timeout",
+        "could not obtain lock", "canceling statement due to")
 # PostgreSQL error classes that mean the database is unavailable rather than the request wrong:
 # 08 connection exception, 53 insufficient resources (disk full, out of memory), 57 operator
 # intervention (shut down, cancelled), 25006 read-only transaction.
@@ -34,13 +38,15 @@ UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 
 
 def database_failure(exc: BaseException | None) -> str | None:
-    """'unreachable' or 'read-only or disk full' when `exc` means the database is not there to
-    take the request; None for any other error (a bug stays a 500)."""
+    """'unreachable', 'read-only or disk full' or 'busy' when `exc` means the database is not
+    there to take the request; None for any other error (a bug stays a 500)."""
     if not isinstance(exc, DatabaseError):
         return None
     text = " ".join(str(e) for e in (exc, exc.__cause__) if e is not None).lower()
     if any(words in text for words in WRITE_REFUSED):
         return "read-only or disk full"
+    if any(words in text for words in BUSY):
+        return "busy"
     state = str(getattr(exc.__cause__, "sqlstate", None) or getattr(exc.__cause__, "pgcode", None) or "")
     if state == "25006":
         return "read-only or disk full"

@@ -162,6 +162,8 @@ def test_the_health_check_says_a_database_that_takes_no_writes_is_read_only(
     (DISK_FULL, "read-only or disk full"),
     (OperationalError("attempt to write a readonly database"), "read-only or disk full"),
     (DatabaseError("could not extend file \"base/16384/16385\": No space left on device"), "read-only or disk full"),
+    (OperationalError("database is locked"), "busy"),
+    (OperationalError("deadlock detected"), "busy"),
     (IntegrityError("UNIQUE constraint failed: cases_case.reference"), None),  # a bug, still a 500
     (ValueError("not a database error"), None),
 ])
