@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /healthz is answered here, before sessions and sign-in: a check reads one row and writes nothing.
+    "casetrail.web.middleware.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "casetrail.web.middleware.RequestIdMiddleware",
+    "casetrail.web.middleware.ApiJsonErrorsMiddleware",
     "casetrail.web.middleware.SecondFactorMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",

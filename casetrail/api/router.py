@@ -1,8 +1,9 @@
 """The API at /api/v1/: thin handlers that parse input, call one service or selector, and answer.
 
-Errors: 422 with field errors for bad input, 409 with unmet conditions for a refused
-transition or a stale version, 403 for an action the policy refuses, 404 for what the
-caller may not see.
+Errors: 422 with field errors for bad input, 400 for a body that is not JSON at all, 409 with
+unmet conditions for a refused transition or a stale version, 403 for an action the policy
+refuses, 404 for what the caller may not see, 503 when the database cannot be reached or
+written (nothing was saved; casetrail/web/errors.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, NinjaAPI, Status
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from casetrail import clock
 from casetrail.accounts.models import Agency, User
@@ -78,6 +79,17 @@ def _schema_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(request, {"detail": "The request has errors.", "errors": errors}, status=422)
 
 
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # A body ninja cannot parse is a 400; as with a 422, a refusal comes first.
+    if exc.status_code == 400:
+        refused = _refusal(request)
+        if refused is not None:
+            return refused
+        return api.create_response(request, {"detail": "The request body is not valid JSON."}, status=400)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
 @api.exception_handler(TransitionNotAllowed)
 def _refused(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
     unmet = [{"code": u.code, "message": u.message, "who": u.who} for u in exc.unmet]
@@ -105,7 +117,7 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
                                status=401)
 
 
-ERRORS: dict[int, Any] = {401: s.Message, 403: s.Message, 404: s.Message, 409: s.Refused, 422: s.FieldErrors}
+ERRORS = s.ERRORS
 
 
 def _user(request: HttpRequest) -> User:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
@@ -26,6 +26,11 @@ class Refused(Schema):
 
 class Message(Schema):
     detail: str
+
+
+# The error answers every operation may give (casetrail/api/router.py explains each).
+ERRORS: dict[int, Any] = {400: Message, 401: Message, 403: Message, 404: Message, 409: Refused, 422: FieldErrors,
+                          503: Message}
 
 
 class ReferralIn(Schema):

@@ -22,7 +22,7 @@ from casetrail.retention.selectors import QueueItem, retention_queue
 from casetrail.retention.services import case_dispose, retention_review_record
 
 router = Router(tags=["retention"])
-ERRORS: dict[int, Any] = {401: s.Message, 403: s.Message, 404: s.Message, 409: s.Refused, 422: s.FieldErrors}
+ERRORS = s.ERRORS
 
 
 class HoldOut(Schema):

@@ -1,5 +1,6 @@
-"""Gives each request an id (echoed in a response header and every log line) and a CSP nonce,
-and holds back people who still owe a second factor."""
+"""Answers the health check before anything else runs, gives each request an id (echoed in a
+response header and every log line) and a CSP nonce, holds back people who still owe a second
+factor, and keeps the API's errors JSON."""
 
 from __future__ import annotations
 
@@ -18,6 +19,37 @@ from casetrail.accounts.second_factor import has_confirmed_device, must_verify
 from casetrail.web.logging import channel_var, request_id_var, user_id_var
 
 log = logging.getLogger("casetrail.request")
+
+
+class HealthCheckMiddleware:
+    """Answers GET or HEAD /healthz itself, before sessions, sign-in, CSRF, messages and lockout
+    run: a load balancer's check then loads and saves no session and looks up no user (those cost
+    a write per check when a cookie comes along). Every other request passes straight through."""
+
+    PATH = "/healthz"
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == self.PATH and request.method in ("GET", "HEAD"):
+            from casetrail.web.health import healthz
+
+            return healthz(request)
+        return self.get_response(request)
+
+
+class ApiJsonErrorsMiddleware:
+    """A method an API path does not take is a JSON 405, like the API's other errors (django-ninja
+    answers it in plain text)."""
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from casetrail.web.errors import not_allowed_as_json
+
+        return not_allowed_as_json(request, self.get_response(request))
 
 
 class RequestIdMiddleware:
