@@ -168,6 +168,38 @@ def write_rate(user_id: int, case_id: int, seconds: float, writers: int) -> dict
             "median_ms": _ms(statistics.median(every)), "p99_ms": _ms(every[int(len(every) * 0.99)])}
 
 
+def commit_rate(seconds: float, writers: int) -> dict[str, Any]:
+    """The same, for a one-row INSERT into a scratch table with no chain: what the disk's commits
+    alone allow, beside which the access log's rate shows the cost of taking turns."""
+    from django.db import connection
+
+    counts = [0] * writers
+    start = threading.Barrier(writers + 1)
+
+    def writer(index: int) -> None:
+        start.wait()
+        deadline = time.monotonic() + seconds
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("INSERT INTO bench_commit (at) VALUES (now())")
+                counts[index] += 1
+        connection.close()
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_commit (id bigserial PRIMARY KEY, at timestamptz)")
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.monotonic()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - began
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_commit")
+    return {"writers": writers, "commits_per_s": round(sum(counts) / elapsed, 1)}
+
+
 def healthz_cost(client: Any, repeat: int = 50) -> dict[str, Any]:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
@@ -213,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             cluster = Cluster(durable=not args.not_durable)
             url = cluster.start()
         env = server_environment(url, work)
+        # The request log lines would bury the figures; logging costs the same both ways.
+        env["CASETRAIL_LOG_LEVEL"] = "WARNING"
         print(f"Preparing the {args.dataset} dataset...", flush=True)
         load_data(env, args.dataset)
         os.environ.update(env)
@@ -222,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         import random
 
         from django.conf import settings
+        from django.db import connection
         from django.test import Client
 
         from bench.load.prep import _users, _work_of, dataset_size, sign_in_session
@@ -241,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
         alone = write_alone(officer, case)
         print("Access-log writes a second with 1, 2, 4 and 8 writers at once...", flush=True)
         rates = [write_rate(officer.pk, case.pk, args.writer_seconds, n) for n in (1, 2, 4, 8)]
+        if connection.vendor == "postgresql":
+            for rate in rates:
+                rate["plain_commits_per_s"] = commit_rate(args.writer_seconds, rate["writers"])["commits_per_s"]
         health = healthz_cost(Client())
         figures = {
             "bench": "access_log", "dataset_name": args.dataset, "dataset": dataset_size(),
@@ -266,8 +304,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {statement}")
         print("\nAccess-log writes a second, all writers together (one chain head, taken in turn):")
         for rate in rates:
+            plain = (f"; plain one-row commits {rate['plain_commits_per_s']:.1f}/s"
+                     if "plain_commits_per_s" in rate else "")
             print(f"  {rate['writers']} writer(s): {rate['writes_per_s']:>7.1f}/s, median {rate['median_ms']} ms, "
-                  f"p99 {rate['p99_ms']} ms")
+                  f"p99 {rate['p99_ms']} ms{plain}")
         print(f"\n/healthz: {health['status']}, median {health['median_ms']} ms, {health['queries']} queries, "
               f"{health['writes']} writes; SELECT 1 {health['select_1_ms']} ms, migration plan "
               f"{health['migration_plan_ms']} ms")
