@@ -19,7 +19,9 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cores": os.cpu_count(), "ram_gib": round(ram, 1), "cpu": cpu, "python": platform.python_version()}
+    return {"cores": os.cpu_count(), "ram_gib": round(ram, 1), "cpu": cpu, "python": platform.python_version(),
+            # Other work on the machine at the end of the run slows everything measured.
+            "load_average_1m": round(os.getloadavg()[0], 2)}
 
 
 def versions(*extra: str) -> dict[str, str]:
@@ -34,7 +36,8 @@ def versions(*extra: str) -> dict[str, str]:
 
 def describe(figures: dict[str, Any]) -> str:
     m, v, d = figures["machine"], figures["versions"], figures.get("dataset", {})
-    lines = [f"Machine: {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['cpu']}; Python {m['python']}",
+    lines = [f"Machine: {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['cpu']}; Python {m['python']}; "
+             f"load average {m['load_average_1m']} (1 min) at the end",
              "Versions: " + ", ".join(f"{k} {x}" for k, x in v.items())]
     if d:
         lines.append("Dataset: " + ", ".join(f"{k.replace('_', ' ')} {x:,}" for k, x in d.items()))

@@ -63,6 +63,13 @@ class Cluster:
         self.url = f"postgres://postgres@/postgres?host={socket}"
         return self.url
 
+    def postmaster(self) -> int | None:
+        """The server's process id (its children are the backends)."""
+        try:
+            return int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     def stop(self) -> None:
         data = self.dir / "data"
         if (data / "postmaster.pid").exists():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from typing import Any
 
 from bench.load.prep import sign_in_session
@@ -26,22 +27,24 @@ def _client(username: str | None = None) -> Any:
     return client
 
 
-def _count(client: Any, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+def _count(client: Any, method: str, path: str, **kwargs: Any) -> tuple[int, Any, float]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
         response = getattr(client, method)(path, secure=True, **kwargs)
-    return len(captured.captured_queries), response
+        elapsed = time.perf_counter() - started
+    return len(captured.captured_queries), response, round(elapsed * 1000, 1)
 
 
 def page_queries(plan: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """{request name: {"queries": n, "status": code}} for each page the load test asks for."""
+    """{request name: {"queries": n, "status": code, "ms": time}} for each page the load test asks for."""
     counts: dict[str, dict[str, Any]] = {}
 
-    def record(name: str, result: tuple[int, Any]) -> Any:
-        queries, response = result
-        counts[name] = {"queries": queries, "status": response.status_code}
+    def record(name: str, result: tuple[int, Any, float]) -> Any:
+        queries, response, ms = result
+        counts[name] = {"queries": queries, "status": response.status_code, "ms": ms}
         return response
 
     police = plan["police_officer"][0]

@@ -20,8 +20,11 @@ import argparse
 import csv
 import json
 import os
+import re
+import resource
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -176,6 +179,52 @@ def read_stats(prefix: Path) -> tuple[list[dict[str, Any]], list[dict[str, str]]
     return rows, failures
 
 
+def page_name(method: str, path: str) -> str | None:
+    """The Locust request name of a path in the server's request log."""
+    if path.startswith("/referrals/new/"):
+        page = path[len("/referrals/new/"):]
+        if not page:
+            return "referral: start"
+        if page.startswith("confirmation/"):
+            return "referral: confirmation"
+        if page == "check":
+            return "referral: submit" if method == "POST" else "referral: check"
+        return f"referral: {page} (send)" if method == "POST" else f"referral: {page}"
+    for pattern, name in PATHS:
+        if pattern.fullmatch(path):
+            return name
+    return None
+
+
+PATHS = [(re.compile(p), n) for p, n in [
+    (r"/my-work", "my-work"), (r"/cases/\d+/", "case page"), (r"/cases/", "case list"), (r"/search", "search"),
+    (r"/my-referrals", "my referrals"), (r"/api/v1/cases", "api: case list"), (r"/api/v1/cases/\d+", "api: case"),
+    (r"/healthz", "healthz"), (r"/bench/floor", "floor")]]
+
+
+def server_times(log: Path) -> dict[str, float]:
+    """Median time each page spent inside Django (the request log's duration_ms), which leaves
+    out the wait for a free gunicorn worker that the client's latency includes."""
+    found: dict[str, list[float]] = {}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if "duration_ms" not in entry or "path" not in entry:
+            continue
+        name = page_name(entry.get("method", ""), entry["path"])
+        if name:
+            found.setdefault(name, []).append(float(entry["duration_ms"]))
+    every = [x for values in found.values() for x in values]
+    medians = {name: round(statistics.median(values), 1) for name, values in found.items()}
+    if every:
+        medians["Aggregated"] = round(statistics.median(every), 1)
+    return medians
+
+
 def _number(text: str) -> float | None:
     try:
         return float(text)
@@ -194,7 +243,7 @@ def table(figures: dict[str, Any]) -> str:
     queries = figures["queries"]
     floor = next((r for r in figures["pages"] if r["name"] == "floor"), None)
     head = (f"{'page':<30} {'requests':>8} {'fail':>5} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-            f"{'p50/floor':>9} {'queries':>8}")
+            f"{'p50/floor':>9} {'in Django':>9} {'queries':>8} {'alone ms':>8}")
     lines = [head, "-" * len(head)]
     rank = {name: i for i, name in enumerate(ORDER)}
     for row in sorted(figures["pages"], key=lambda r: rank.get(r["name"], len(ORDER) - 1)):
@@ -202,12 +251,18 @@ def table(figures: dict[str, Any]) -> str:
         if floor and floor["median_ms"] and row["median_ms"] is not None and row["name"] != "Aggregated":
             ratio = f"{row['median_ms'] / floor['median_ms']:.1f}x"
         q = queries.get(row["name"], {}).get("queries", "")
+        alone = queries.get(row["name"], {}).get("ms", "")
+        inside = row.get("server_median_ms")
         lines.append(f"{row['name']:<30} {row['requests']:>8} {row['failures']:>5} {row['rps']:>7.2f} "
-                     f"{_ms(row['median_ms'])} {_ms(row['p95_ms'])} {_ms(row['p99_ms'])} {ratio:>9} {q!s:>8}")
+                     f"{_ms(row['median_ms'])} {_ms(row['p95_ms'])} {_ms(row['p99_ms'])} {ratio:>9} "
+                     f"{inside if inside is not None else '-'!s:>9} {q!s:>8} {alone!s:>8}")
+    lines.append("p50/p95/p99: as Locust saw them, waiting for a free worker included; in Django: median "
+                 "inside Django from the request log; queries and alone ms: one request through the test "
+                 "client before the load")
     extra = {k: v for k, v in queries.items() if k not in {r["name"] for r in figures["pages"]}}
     if extra:
-        lines.append("Queries of one request, pages not asked for under load or asked as another role: "
-                     + ", ".join(f"{k} {v['queries']}" for k, v in extra.items()))
+        lines.append("One request of pages not asked for under load or asked as another role: "
+                     + ", ".join(f"{k} {v['queries']} queries {v.get('ms', '')} ms" for k, v in extra.items()))
     return "\n".join(lines)
 
 
@@ -242,12 +297,19 @@ def main(argv: list[str] | None = None) -> int:
         with open(server_log, "wb") as log:
             server = subprocess.Popen(
                 [PYTHON, "-m", "gunicorn", "casetrail.wsgi", "--bind", f"127.0.0.1:{port}",
-                 "--workers", str(args.workers)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                 "--workers", str(args.workers),
+                 # Its own control socket, not the shared default under ~/.gunicorn.
+                 "--control-socket", str(work / "gunicorn.ctl")],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         wait_until_up(url, server)
         print(f"gunicorn ({args.workers} workers) at {url}; Locust: {args.users} users, "
               f"{args.spawn_rate}/s, {args.duration} s", flush=True)
 
+        load_before = round(os.getloadavg()[0], 2)
         cpu_before = _cpu_seconds(server.pid)
+        database = cluster.postmaster() if cluster else None
+        db_before = _cpu_seconds(database) if database else 0.0
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         prefix = work / "locust"
         locust_env = {**env, "CASETRAIL_LOAD_PLAN": str(plan_file), "CASETRAIL_LOAD_THINK": args.think}
         started = time.monotonic()
@@ -258,10 +320,16 @@ def main(argv: list[str] | None = None) -> int:
              "--loglevel", "WARNING"], cwd=ROOT, env=locust_env, capture_output=True, text=True)
         elapsed = time.monotonic() - started
         server_cpu = _cpu_seconds(server.pid) - cpu_before
+        db_cpu = (_cpu_seconds(database) - db_before) if database else None
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        locust_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
         if not Path(f"{prefix}_stats.csv").exists():
             print(locust.stdout[-3000:], locust.stderr[-3000:], file=sys.stderr)
             raise RuntimeError(f"Locust wrote no statistics (exit {locust.returncode})")
         pages, failures = read_stats(prefix)
+        in_server = server_times(server_log)
+        for row in pages:
+            row["server_median_ms"] = in_server.get(row["name"])
         figures: dict[str, Any] = {
             "bench": "load", "dataset_name": args.dataset, "dataset": prepared["dataset"],
             "machine": machine(), "versions": versions(),
@@ -269,13 +337,17 @@ def main(argv: list[str] | None = None) -> int:
             "durable": (not args.not_durable) if cluster else None,
             "settings": {"users": args.users, "spawn_rate": args.spawn_rate, "duration_s": args.duration,
                          "workers": args.workers, "think_s": args.think},
-            "server_cpu_seconds": round(server_cpu, 1), "elapsed_s": round(elapsed, 1),
+            "cpu_seconds": {"server": round(server_cpu, 1), "database": round(db_cpu, 1) if db_cpu is not None else None,
+                            "locust": round(locust_cpu, 1)},
+            "load_average_1m_before": load_before, "elapsed_s": round(elapsed, 1),
             "pages": pages, "failures": failures, "queries": prepared["queries"],
         }
         print()
         print(describe(figures))
-        print(f"PostgreSQL: {figures['postgresql']}; server CPU {server_cpu:.0f} s over {elapsed:.0f} s "
-              f"({server_cpu / max(elapsed, 1) * 100:.0f}% of one core)")
+        print(f"PostgreSQL: {figures['postgresql']}; load average before the run {load_before}")
+        cpu = figures["cpu_seconds"]
+        print(f"CPU over {elapsed:.0f} s: gunicorn {cpu['server']} s, PostgreSQL {cpu['database']} s, "
+              f"Locust {cpu['locust']} s (of {os.cpu_count() * elapsed:.0f} core-seconds)")
         print(table(figures))
         for failure in failures:
             print(f"failure: {failure['name']}: {failure['error']} x{failure['occurrences']}")

@@ -75,6 +75,26 @@ def test_counting_queries_walks_every_page_and_sends_a_referral(world: World, be
     assert counts["referral: submit"]["status"] == 302
     assert counts["referral: confirmation"]["status"] == 200
     assert Referral.objects.count() == 2
-    assert counts["floor"] == {"queries": 0, "status": 200}
+    assert counts["floor"]["queries"] == 0 and counts["floor"]["status"] == 200
     for name in ("my-work", "case page", "case list", "search", "api: case", "my referrals", "api: case list", "healthz"):
         assert counts[name]["status"] == 200 and counts[name]["queries"] > 0, name
+
+
+def test_the_request_log_is_read_back_under_the_locust_names(tmp_path: Any) -> None:
+    from bench.load.run import server_times
+
+    log = tmp_path / "gunicorn.log"
+    log.write_text("\n".join([
+        "[2026-12-07 23:14:56 +0000] [1] [INFO] Starting gunicorn",
+        '{"message": "request", "method": "GET", "path": "/cases/12/", "duration_ms": 40.0}',
+        '{"message": "request", "method": "GET", "path": "/cases/13/", "duration_ms": 60.0}',
+        '{"message": "request", "method": "GET", "path": "/cases/", "duration_ms": 9.0}',
+        '{"message": "request", "method": "POST", "path": "/referrals/new/person", "duration_ms": 5.0}',
+        '{"message": "request", "method": "POST", "path": "/referrals/new/check", "duration_ms": 70.0}',
+        '{"message": "request", "method": "GET", "path": "/api/v1/cases/7", "duration_ms": 3.0}',
+        '{"message": "request", "method": "GET", "path": "/bench/floor", "duration_ms": 0.1}',
+    ]))
+    times = server_times(log)
+    assert times["case page"] == 50.0 and times["case list"] == 9.0 and times["floor"] == 0.1
+    assert times["referral: person (send)"] == 5.0 and times["referral: submit"] == 70.0
+    assert times["api: case"] == 3.0
