@@ -74,9 +74,10 @@ def _no_op(**kwargs: Any) -> None:
 
 
 def _request(client: Any, path: str) -> tuple[float, int, int, int]:
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
+    reset_queries()  # else queries left in the log by an earlier request can hide this one's
     with CaptureQueriesContext(connection) as captured:
         started = time.perf_counter()
         response = client.get(path, secure=True)
@@ -123,12 +124,13 @@ def page_cost(client: Any, path: str, repeat: int) -> dict[str, Any]:
 
 
 def write_alone(user: Any, case: Any, repeat: int = 200) -> dict[str, Any]:
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
     from casetrail.audit.services import access_log
 
     times = []
+    reset_queries()  # else queries left in the log by an earlier request can hide this one's
     with CaptureQueriesContext(connection) as captured:
         access_log(user=user, operation="consultation", subject=case, case=case, person=case.person)
     for _ in range(repeat):
@@ -210,7 +212,7 @@ def commit_rate(seconds: float, writers: int) -> dict[str, Any]:
 
 
 def healthz_cost(client: Any, signed_in: Any, repeat: int = 50) -> dict[str, Any]:
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.db.migrations.executor import MigrationExecutor
     from django.test.utils import CaptureQueriesContext
 
@@ -219,6 +221,7 @@ def healthz_cost(client: Any, signed_in: Any, repeat: int = 50) -> dict[str, Any
     _, queries, writes, _ = _request(signed_in, "/healthz")
     with_cookie = {"queries": queries, "writes": writes}
 
+    reset_queries()  # else queries left in the log by an earlier request can hide this one's
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/healthz", secure=True)
     statements = [q["sql"][:160] for q in captured.captured_queries]
@@ -306,14 +309,17 @@ def main(argv: list[str] | None = None) -> int:
         print(describe(figures))
         print(f"PostgreSQL: {figures['postgresql']}" + ("" if cluster is None else
                                                        f" ({'durable' if figures['durable'] else 'fsync off'})"))
-        print(f"\n{'page':<10} {'with log ms':>11} {'no-op ms':>9} {'log ms':>7} {'share':>6} "
+        print("\nMedian (and fastest) of the requests each way; the machine's other work adds noise to both.")
+        print(f"{'page':<10} {'with log ms':>16} {'no-op ms':>16} {'log ms':>7} {'share':>6} "
               f"{'queries':>8} {'no-op q':>8} {'entries/req':>11} {'no session save ms':>18}")
         for name, found in pages.items():
             share = f"{found['access_log_share'] * 100:.1f}%" if found["access_log_share"] is not None else "-"
-            print(f"{name:<10} {found['as_is']['median_ms']:>11.1f} {found['no_op']['median_ms']:>9.1f} "
+            with_log = f"{found['as_is']['median_ms']:.1f} ({found['as_is']['min_ms']:.0f})"
+            without = f"{found['no_op']['median_ms']:.1f} ({found['no_op']['min_ms']:.0f})"
+            print(f"{name:<10} {with_log:>16} {without:>16} "
                   f"{found['access_log_ms']:>7.1f} {share:>6} {found['as_is']['queries']:>8} "
                   f"{found['no_op']['queries']:>8} {found['access_log_entries_per_request']:>11} "
-                  f"{found['no_session_save']['median_ms']:>18.1f}")
+                  f"{found['no_session_save']['median_ms']:>12.1f} ({found['no_session_save']['min_ms']:.0f})")
         print(f"\nOne access_log() call: median {alone['median_ms']} ms, p95 {alone['p95_ms']} ms, "
               f"{alone['queries']} queries:")
         for statement in alone["statements"]:

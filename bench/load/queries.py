@@ -28,9 +28,10 @@ def _client(username: str | None = None) -> Any:
 
 
 def _count(client: Any, method: str, path: str, **kwargs: Any) -> tuple[int, Any, float]:
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
+    reset_queries()  # else queries left in the log by an earlier request can hide this one's
     with CaptureQueriesContext(connection) as captured:
         started = time.perf_counter()
         response = getattr(client, method)(path, secure=True, **kwargs)
