@@ -151,8 +151,11 @@ def _cpu_seconds(pid: int) -> float:
 
     try:
         root = psutil.Process(pid)
-        total = 0.0
-        for process in [root, *root.children(recursive=True)]:
+        # The root's children_* times cover its children that have ended (a database connection
+        # closed after CONN_MAX_AGE); the live ones are added one by one.
+        times = root.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for process in root.children(recursive=True):
             times = process.cpu_times()
             total += times.user + times.system
         return total
