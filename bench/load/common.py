@@ -40,5 +40,5 @@ def describe(figures: dict[str, Any]) -> str:
              f"load average {m['load_average_1m']} (1 min) at the end",
              "Versions: " + ", ".join(f"{k} {x}" for k, x in v.items())]
     if d:
-        lines.append("Dataset: " + ", ".join(f"{k.replace('_', ' ')} {x:,}" for k, x in d.items()))
+        lines.append("Dataset at the start: " + ", ".join(f"{k.replace('_', ' ')} {x:,}" for k, x in d.items()))
     return "\n".join(lines)
