@@ -230,7 +230,16 @@ def _year(text: str) -> int:
 def partial_date_parse(text: str, *, partial: bool = False) -> PartialDate:
     """A date as people write it: 2017-03-14 or 14/03/2017; with `partial`, also 2017-03, 03/2017
     or 2017. ValueError says what is wrong."""
-    value = text.strip()
+    try:
+        return _partial_date(text.strip(), partial)
+    except ValueError as problem:
+        message = str(problem)
+        if message.startswith("The "):  # from PartialDate: a day or month that does not exist
+            message = f"Not a real date: t{message[1:].rstrip('.')}"
+        raise ValueError(message) from None
+
+
+def _partial_date(value: str, partial: bool) -> PartialDate:
     if m := _ISO_DAY.match(value):
         return PartialDate(int(m[1]), int(m[2]), int(m[3]))
     if m := _UK_DAY.match(value):
@@ -282,10 +291,9 @@ def code_lookup(codes: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
-LOOKUPS = {name: code_lookup(codes) for name, codes in {
-    "referrer_sector": SECTORS, "sex": SEX, "urgency": URGENCY, "person_aware": PERSON_AWARE,
-    "concern_types": CONCERN_TYPES,
-}.items()}
+CODE_LISTS = {"referrer_sector": SECTORS, "sex": SEX, "urgency": URGENCY, "person_aware": PERSON_AWARE,
+              "concern_types": CONCERN_TYPES}
+LOOKUPS = {name: code_lookup(codes) for name, codes in CODE_LISTS.items()}
 
 
 def code_parse(column: str, text: str) -> str:
@@ -295,8 +303,20 @@ def code_parse(column: str, text: str) -> str:
     return LOOKUPS[column].get(_key(value), value) if value else ""
 
 
+def code_unknown(column: str, text: str) -> str | None:
+    """Why a cell names no code of its list (with the codes it may use); None when it does."""
+    value = text.strip()
+    if not value or _key(value) in LOOKUPS[column]:
+        return None
+    return f"{value!r} is not on the list: use one of " + ", ".join(CODE_LISTS[column]) + " (or its label)"
+
+
+def concern_types_split(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[;|\n]", text) if part.strip()]
+
+
 def concern_types_parse(text: str) -> list[str]:
-    return [code_parse("concern_types", part) for part in re.split(r"[;|\n]", text) if part.strip()]
+    return [code_parse("concern_types", part) for part in concern_types_split(text)]
 
 
 # ---------------------------------------------------------------- one row
@@ -339,6 +359,13 @@ def row_parse(row: Row, *, authorities: Mapping[str, int]) -> ParsedRow:
     fields["urgency"] = code_parse("urgency", cells.get("urgency", "")) or "routine"
     fields["person_aware"] = code_parse("person_aware", cells.get("person_aware", "")) or "not_known"
     fields["concern_types"] = concern_types_parse(cells.get("concern_types", ""))
+    for name in ("referrer_sector", "sex", "urgency", "person_aware"):
+        if reason := code_unknown(name, cells.get(name, "")):
+            errors[name] = [reason]
+    unknown = [reason for part in concern_types_split(cells.get("concern_types", ""))
+               if (reason := code_unknown("concern_types", part))]
+    if unknown:
+        errors["concern_types"] = unknown
 
     fields["date_of_birth"] = None
     if cell("date_of_birth"):

@@ -148,12 +148,14 @@ def _check(user: User, parsed: ParsedRow) -> tuple[_Checked | None, dict[str, li
                     if message not in errors.get(column, []):
                         errors.setdefault(column, []).append(message)
 
-    merge(_api_errors(fields))
     birth = PartialDate.from_iso(fields["date_of_birth"]) if fields["date_of_birth"] else None
     values = {name: fields[name] for name in ReferralInput.__dataclass_fields__}
     data = ReferralInput(**{**values, "date_of_birth": birth, "concern_types": tuple(fields["concern_types"])})
     merge(referral_import_errors(user=user, data=data, submitted_at=submitted,
                                  legacy_reference=parsed.legacy_reference))
+    # The API's input shape catches what the referral's rules leave to it (an address or concern
+    # too long to send, say); where both object to a field, the rules' reason is the clearer one.
+    merge({name: messages for name, messages in _api_errors(fields).items() if _column(name) not in errors})
     if errors:
         return None, errors
     return _Checked(parsed, data, submitted), {}
