@@ -261,11 +261,11 @@ def referral_import_errors(*, user: User, data: ReferralInput, submitted_at: dat
     made = timezone.localdate(submitted_at)
     if submitted_at > clock.now():
         add("submitted_at", "The date the referral was made must be in the past")
-    else:
-        if data.first_observed_on > made:
+    else:  # (a date after today is already refused by the referral's own rules)
+        if made < data.first_observed_on <= clock.today():
             add("first_observed_on", "The date the concern was first observed must be on or before the date "
                                      "the referral was made")
-        if data.date_of_birth is not None and data.date_of_birth.earliest() > made:
+        if data.date_of_birth is not None and made < data.date_of_birth.earliest() <= clock.today():
             add("date_of_birth", "The date of birth must be before the date the referral was made")
     if len(legacy_reference.strip()) > LEGACY_REFERENCE_MAX:
         add("legacy_reference", f"The legacy reference must be {LEGACY_REFERENCE_MAX} characters or fewer")
