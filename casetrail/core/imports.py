@@ -187,6 +187,11 @@ def read_json(text: str) -> list[Row]:
     items = document.get("referrals") if isinstance(document, dict) else document
     if not isinstance(items, list):
         raise FileProblem('The JSON file must be a list of referrals, or an object with a "referrals" list')
+    return rows_from_items(items)
+
+
+def rows_from_items(items: list[Any]) -> list[Row]:
+    """Rows from JSON items (objects of column names and values), numbered from 1."""
     rows = []
     names: set[str] = set()
     for number, item in enumerate(items, start=1):
@@ -206,7 +211,7 @@ def read_json(text: str) -> list[Row]:
         rows.append(Row(number, cells))
     unknown = sorted(n for n in names if n not in COLUMNS)
     if unknown:
-        raise FileProblem("Unknown fields in the JSON file (docs/import.md lists them): " + ", ".join(unknown))
+        raise FileProblem("Unknown fields (docs/import.md lists the columns): " + ", ".join(unknown))
     return rows
 
 

@@ -46,7 +46,7 @@ from casetrail.referrals.services import (
     referral_import_errors,
 )
 
-__all__ = ["FileProblem", "ImportSummary", "RowOutcome", "import_file", "report_write"]
+__all__ = ["FileProblem", "ImportSummary", "RowOutcome", "import_file", "import_rows", "report_write"]
 
 # The service's and the API's field names, as the file's columns name them.
 COLUMN_OF_FIELD = {"local_authority_id": "local_authority", "submitted_at": "submitted_on"}
@@ -199,7 +199,18 @@ def import_file(*, user: User, path: Path, file_format: str | None = None, encod
     else:
         rows, delimiter = read_csv(text)
     summary = ImportSummary(kind, used, delimiter, dry_run, [])
+    import_rows(user=user, rows=rows, summary=summary, source=path.name, progress=report)
+    summary.seconds = time.monotonic() - started
+    return summary
 
+
+def import_rows(*, user: User, rows: list[Row], summary: ImportSummary, source: str,
+                progress: Progress | None = None) -> None:
+    """Check the rows, then (unless the summary is of a dry run) import the good ones oldest first;
+    each row's outcome goes into the summary, in line order."""
+    require(user, Permission.IMPORT_REFERRALS)
+    report = progress or (lambda stage, done, total: None)
+    dry_run = summary.dry_run
     authorities = _authorities()
     parsed = [row_parse(row, authorities=authorities) for row in rows]
     _spread_same_day(parsed)
@@ -238,7 +249,7 @@ def import_file(*, user: User, path: Path, file_format: str | None = None, encod
             try:
                 referral = referral_import(user=user, data=checked.data, submitted_at=checked.submitted_at,
                                            legacy_reference=checked.parsed.legacy_reference,
-                                           source=path.name, line=checked.parsed.line)
+                                           source=source, line=checked.parsed.line)
             except AlreadyImported as problem:  # by another run since this one checked
                 outcome.status = "already_imported"
                 outcome.referral_reference = problem.referral.reference
@@ -252,8 +263,6 @@ def import_file(*, user: User, path: Path, file_format: str | None = None, encod
                 outcome.possible_earlier_records = referral.case.possible_matches.count()
             report("Importing rows", done, len(ready))
     summary.outcomes = [outcomes[line] for line in sorted(outcomes)]
-    summary.seconds = time.monotonic() - started
-    return summary
 
 
 REPORT_COLUMNS = ["line", "legacy_reference", "status", "column", "problem"]

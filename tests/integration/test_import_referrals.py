@@ -363,3 +363,50 @@ def test_the_example_files_import(world: World, tmp_path: Path) -> None:
     output = run(tmp_path / "referrals-import.csv")
     assert "Imported 6 referrals" in output and "1 matched a person referred before" in output
     assert "Imported 2 referrals" in run(tmp_path / "referrals-import.json")
+
+
+# ---------------------------------------------------------------- through the API
+
+
+def post_import(client: Any, token: str, body: dict[str, Any]) -> Any:
+    return client.post("/api/v1/referrals/import", data=json.dumps(body), content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_the_api_imports_a_batch_and_answers_each_row(world: World, client: Any) -> None:
+    token = world.token("police")
+    rows = [person(0), {**person(1), "concern_types": ["islamist"], "postcode": "nope"},
+            person(0, legacy_reference="TP-AGAIN", submitted_on="2021-01-05", given_names="Tomas")]
+    before = counts()
+    dry = post_import(client, token, {"rows": rows, "dry_run": True})
+    assert dry.status_code == 200 and dry.json()["would_import"] == 2 and counts() == before
+
+    answer = post_import(client, token, {"rows": rows, "source": "legacy system export"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["imported"], body["matched"], body["new_people"], body["bad"]) == (2, 1, 1, 1)
+    first, bad, again = body["rows"]
+    assert bad == {"item": 2, "legacy_reference": "TP-0001", "status": "bad", "referral_reference": "",
+                   "possible_earlier_records": 0,
+                   "problems": [{"column": "postcode", "problem": "Enter a real postcode, like SW1A 1AA"}]}
+    assert again["status"] == "imported" and again["possible_earlier_records"] == 1
+    event = Event.objects.get(kind="referral.imported", data__legacy_reference="TP-0000")
+    assert event.data["source"] == "legacy system export"
+    assert Referral.objects.get(pk=event.subject_id).reference == first["referral_reference"]
+    assert AccessLogEntry.objects.filter(operation="collection", object_id=str(event.subject_id)).exists()
+
+    rerun = post_import(client, token, {"rows": rows}).json()
+    assert [r["status"] for r in rerun["rows"]] == ["already_imported", "bad", "already_imported"]
+
+
+def test_the_api_refuses_other_roles_and_bad_batches_and_writes_nothing(world: World, client: Any) -> None:
+    tokens = {who: world.token(who) for who in ("referrer", "coordinator", "admin", "police")}
+    before = counts()
+    for who in ("referrer", "coordinator", "admin"):
+        assert post_import(client, tokens[who], {"rows": [person(0)]}).status_code == 403
+    token = tokens["police"]
+    unknown = post_import(client, token, {"rows": [{**person(0), "colour": "red"}]})
+    assert unknown.status_code == 422 and "colour" in unknown.json()["errors"]["rows"][0]
+    assert post_import(client, token, {"rows": [person(0)] * 101}).status_code == 422
+    assert post_import(client, token, {"rows": []}).status_code == 422
+    assert counts() == before
