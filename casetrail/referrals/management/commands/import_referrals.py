@@ -19,6 +19,10 @@ BAD_ROWS = 1
 BAD_INPUT = 2
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
 class Command(BaseCommand):
     help = ("Import referrals from a CSV or JSON file (one row per referral; docs/import.md). Every row is "
             "checked as the API checks a referral; good rows are recorded oldest first, each in its own "
@@ -69,7 +73,7 @@ class Command(BaseCommand):
         listed = report_write(summary, report)
         self.summarise(summary, report, listed)
         if summary.bad:
-            raise CommandError(f"{summary.bad} bad rows were not imported; the report lists each with its reason",
+            raise CommandError(f"{_n(summary.bad, 'bad row')} not imported; the report lists each with its reason",
                                returncode=BAD_ROWS)
 
     def summarise(self, summary: ImportSummary, report: Path, listed: int) -> None:
@@ -78,21 +82,21 @@ class Command(BaseCommand):
         read = f"{summary.file_format.upper()}, {summary.encoding}"
         if summary.delimiter:
             read += ", " + {",": "comma", ";": "semicolon"}[summary.delimiter] + "-separated"
-        out(f"Read {summary.rows} rows ({read}) in {summary.seconds:.1f} s.")
+        out(f"Read {_n(summary.rows, 'row')} ({read}) in {summary.seconds:.1f} s.")
         for outcome in summary.outcomes:
             if outcome.status == "bad":
                 for column, problem in outcome.problems:
                     out(f"  {unit} {outcome.line}: {column or 'row'}: {problem}")
         if summary.dry_run:
-            out(self.style.SUCCESS(f"Dry run: {summary.count('would_import')} rows would be imported; nothing "
+            out(self.style.SUCCESS(f"Dry run: {_n(summary.count('would_import'), 'row')} would be imported; nothing "
                                    "was written."))
         else:
             rate = summary.imported / summary.seconds if summary.seconds else 0.0
             matched = f"{summary.matched / summary.imported:.1%}" if summary.imported else "n/a"
             out(self.style.SUCCESS(
-                f"Imported {summary.imported} referrals ({rate:.1f} rows a second): {summary.matched} matched a "
+                f"Imported {_n(summary.imported, 'referral')} ({rate:.1f} rows a second): {summary.matched} matched a "
                 f"person referred before (possible earlier records kept on the case, {matched}), "
-                f"{summary.new_people} new people."))
-        out(f"Not imported: {summary.bad} bad rows, {summary.count('duplicate')} duplicates within the file, "
-            f"{summary.count('already_imported')} imported before.")
+                f"{_n(summary.new_people, 'new person', 'new people')}."))
+        out(f"Not imported: {_n(summary.bad, 'bad row')}, {_n(summary.count('duplicate'), 'duplicate')} within "
+            f"the file, {summary.count('already_imported')} imported before.")
         out(f"Report ({listed} rows not imported): {report}")
