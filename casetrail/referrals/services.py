@@ -237,7 +237,7 @@ def import_key(*, agency_id: int, data: ReferralInput, submitted_at: datetime, l
         part = "ref:" + hashlib.sha256(legacy_reference.strip().encode()).hexdigest()
     else:
         part = "row:" + hashlib.sha256(
-            f"{request_fingerprint(data)}|{submitted_at.date().isoformat()}".encode()).hexdigest()
+            f"{request_fingerprint(data)}|{timezone.localdate(submitted_at).isoformat()}".encode()).hexdigest()
     return f"import:{agency_id}:{part}"
 
 
