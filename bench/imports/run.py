@@ -113,12 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     from casetrail.referrals.imports import import_file
 
     bars: dict[str, Any] = {}
+    stage_started: dict[str, float] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage not in bars:
             for finished in bars.values():
                 finished.close()
             bars[stage] = tqdm(total=total, desc=stage, unit="row", file=sys.stderr)
+            stage_started[stage] = time.perf_counter()
         bars[stage].update(done - bars[stage].n)
 
     started = time.perf_counter()
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     for bar in bars.values():
         bar.close()
+    importing = started + seconds - stage_started.get("Importing rows", started + seconds)
 
     # How the matches compare with the truth the population keeps (person_key): a row is a repeat
     # when the same person was referred on an earlier day.
@@ -149,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         "rows": summary.rows, "imported": summary.imported, "bad_rows": summary.bad,
         "seconds": round(seconds, 1), "rows_per_second": round(summary.imported / seconds, 1),
+        "seconds_checking": round(seconds - importing, 1), "seconds_importing": round(importing, 1),
         "matched": summary.matched, "new_people": summary.new_people,
         "match_rate": round(summary.matched / summary.imported, 4) if summary.imported else None,
         "true_repeats": repeats, "repeats_matched": matched_repeats,
@@ -160,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     m = figures["machine"]
     print(f"Import of {summary.rows:,} synthetic legacy rows (seed {options.seed}) on {connection.vendor}; "
           f"{m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']}; Python {m['python']}, Django {django.__version__}")
-    print(f"  imported {summary.imported:,} in {seconds:.1f} s: {figures['rows_per_second']} rows a second; "
-          f"{summary.bad} bad rows")
+    print(f"  imported {summary.imported:,} in {seconds:.1f} s ({seconds - importing:.1f} s checking every row, "
+          f"{importing:.1f} s importing): {figures['rows_per_second']} rows a second; {summary.bad} bad rows")
     print(f"  matched a person referred before: {summary.matched:,} ({figures['match_rate']:.1%}); "
           f"new people {summary.new_people:,}")
     if repeats:
@@ -177,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  bad: {count} x {reason}")
     if options.json:
         Path(options.json).write_text(json.dumps(figures, indent=1))
-    print(f"  scratch (file and SQLite database): {scratch}")
+    print(f"  scratch (the file{', the SQLite database' if connection.vendor == 'sqlite' else ''}): {scratch}")
     return 0
 
 
