@@ -322,6 +322,9 @@ def test_a_file_that_cannot_be_read_is_refused_whole(world: World, tmp_path: Pat
     assert raised.value.returncode == 2
     with pytest.raises(CommandError, match="Cannot read"):
         run(tmp_path / "missing.csv")
+    good = write_csv(tmp_path / "good.csv", [person(0)])
+    with pytest.raises(CommandError, match="Cannot write the report"):
+        run(good, "--report", str(tmp_path / "no-such-directory" / "report.csv"))
     broken = tmp_path / "broken.json"
     broken.write_text("[{", encoding="utf-8")
     with pytest.raises(CommandError, match="not valid JSON"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,10 @@ class Command(BaseCommand):
             raise CommandError(f"{user.username} may not import referrals: {refusal}", returncode=BAD_INPUT) from None
         path = Path(options["file"])
         report = Path(options["report"]) if options["report"] else path.with_name(path.name + ".import-report.csv")
+        if not os.access(report.parent, os.W_OK) or (report.exists() and not os.access(report, os.W_OK)):
+            # Checked first: rows imported with no report written would leave the bad ones unexplained.
+            raise CommandError(f"Cannot write the report to {report}; give --report with a path you can write",
+                               returncode=BAD_INPUT)
         bar: tqdm[Any] | None = None
         shown = ""
 
