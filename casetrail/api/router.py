@@ -211,6 +211,7 @@ OPERATION_PERMISSIONS: dict[str, Permission] = {
     "list_significant_events": Permission.RECORD_SIGNIFICANT_EVENT,
     "review_police_led": Permission.POLICE_LED_DECIDE,
     "list_cases": Permission.SEARCH, "create_meeting": Permission.MANAGE_PANEL,
+    "import_referrals": Permission.IMPORT_REFERRALS,
     "add_to_agenda": Permission.MANAGE_PANEL, "request_information": Permission.MANAGE_PANEL,
     "reply_information": Permission.ANSWER_INFORMATION_REQUEST, "panel_decision": Permission.PANEL_DECIDE,
     "panel_review": Permission.PANEL_DECIDE, "exit_case": Permission.PANEL_DECIDE,
@@ -354,6 +355,32 @@ def _earlier_out(r: Any) -> dict[str, Any]:
             "status": r.status, "evidence": m.evidence,
             "cases": [{"case_id": c.pk, "case_reference": c.reference, "stage": c.stage} for c in r.visible_cases],
             "hidden_case_references": [c.reference for c in r.hidden_cases]}
+
+
+@api.post("/referrals/import", response={200: s.ImportOut, **ERRORS}, tags=["referrals"])
+def import_referrals(request: HttpRequest, payload: s.ImportIn) -> Any:
+    """Import referrals made before Casetrail, from a legacy system (police Prevent officers, for areas
+    their force screens; docs/import.md). Each row is checked as POST /referrals checks a referral; good
+    rows are recorded oldest first, each in its own transaction and matched against the person index;
+    bad rows, duplicates and rows imported before are answered with their reasons, never recorded."""
+    from casetrail.core.imports import FileProblem, rows_from_items
+    from casetrail.referrals.imports import ImportSummary, import_rows
+
+    try:
+        rows = rows_from_items(payload.rows)
+    except FileProblem as problem:
+        raise InvalidInput.single("rows", str(problem)) from None
+    summary = ImportSummary("json", "utf-8", "", payload.dry_run, [])
+    import_rows(user=_user(request), rows=rows, summary=summary, source=payload.source.strip() or "API")
+    return {
+        "dry_run": summary.dry_run, "imported": summary.imported, "would_import": summary.count("would_import"),
+        "matched": summary.matched, "new_people": summary.new_people, "bad": summary.bad,
+        "duplicates": summary.count("duplicate"), "already_imported": summary.count("already_imported"),
+        "rows": [{"item": o.line, "legacy_reference": o.legacy_reference, "status": o.status,
+                  "problems": [{"column": c, "problem": p} for c, p in o.problems],
+                  "referral_reference": o.referral_reference, "possible_earlier_records": o.possible_earlier_records}
+                 for o in summary.outcomes],
+    }
 
 
 @api.get("/referrals/mine", response={200: list[s.ReferralStatusOut], **ERRORS}, tags=["referrals"])

@@ -115,6 +115,46 @@ class CaseOut(CaseSummary):
     available_actions: dict[str, list[UnmetCondition]]
 
 
+IMPORT_MAX_ROWS = 100
+
+
+class ImportIn(Schema):
+    rows: list[dict[str, str | list[str] | None]] = Field(
+        min_length=1, max_length=IMPORT_MAX_ROWS,
+        description="Referrals made before Casetrail, one object each, keyed by the import format's column "
+        "names (docs/import.md): the referral's fields as in POST /referrals, with local_authority by name, "
+        "submitted_on (when it was made) and an optional legacy_reference. Send a longer file in batches.")
+    dry_run: bool = Field(False, description="Check every row and record nothing")
+    source: str = Field("", max_length=200, description="The file or system the rows come from, kept on each "
+                        "imported referral's `referral.imported` event")
+
+
+class ImportProblemOut(Schema):
+    column: str = Field(description="The column the problem is in; empty for the whole row")
+    problem: str
+
+
+class ImportRowOut(Schema):
+    item: int = Field(description="The row's position in `rows`, from 1")
+    legacy_reference: str
+    status: Literal["imported", "would_import", "bad", "duplicate", "already_imported"]
+    problems: list[ImportProblemOut]
+    referral_reference: str = Field(description="The referral recorded (or recorded by an earlier import)")
+    possible_earlier_records: int = Field(description="How many earlier people the imported referral matched")
+
+
+class ImportOut(Schema):
+    dry_run: bool
+    imported: int
+    would_import: int
+    matched: int = Field(description="Imported rows that matched at least one person referred before them")
+    new_people: int
+    bad: int
+    duplicates: int
+    already_imported: int
+    rows: list[ImportRowOut]
+
+
 class ReferralStatusOut(Schema):
     reference: str
     case_reference: str

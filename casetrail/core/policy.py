@@ -186,6 +186,9 @@ class Permission(StrEnum):
     DATA_SUBJECT_RIGHTS = "data_subject_rights"
     # Upload a replay file and read its report (casetrail/replay): run in a throwaway database.
     RUN_REPLAY = "run_replay"
+    # Import a legacy system's referrals from a file (import_referrals; docs/import.md), for areas
+    # one's own force screens.
+    IMPORT_REFERRALS = "import_referrals"
 
 
 PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
@@ -247,6 +250,7 @@ PERMISSION_ROLES: dict[Permission, frozenset[Role]] = {
     Permission.RETENTION_REVIEW: frozenset({Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR}),
     Permission.DATA_SUBJECT_RIGHTS: frozenset({Role.POLICE_OFFICER, Role.CHANNEL_COORDINATOR}),
     Permission.RUN_REPLAY: frozenset({Role.OVERSIGHT}),
+    Permission.IMPORT_REFERRALS: frozenset({Role.POLICE_OFFICER}),
     Permission.SEARCH: frozenset(
         {
             Role.POLICE_OFFICER,

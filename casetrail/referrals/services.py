@@ -7,10 +7,12 @@ import json
 import os
 import secrets
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from casetrail import clock
 from casetrail.accounts.models import Agency, User
@@ -18,7 +20,7 @@ from casetrail.audit.services import access_log, event_record
 from casetrail.core.codes import CODE_LIST_VERSION
 from casetrail.core.errors import InvalidInput
 from casetrail.core.lifecycle import Stage
-from casetrail.core.policy import Permission
+from casetrail.core.policy import Permission, acting_role
 from casetrail.core.referrals import (
     ReferralInput,
     nhs_number_compact,
@@ -66,14 +68,7 @@ def referral_submit(
         if earlier is not None:
             return _replay(earlier, fingerprint), False
 
-    errors = referral_errors(data, today=clock.today())
-    authority = Agency.objects.filter(pk=data.local_authority_id, kind=AgencyKind.LOCAL_AUTHORITY).first()
-    if authority is None:
-        errors.setdefault("local_authority_id", []).append("Select the local authority area the person lives in")
-    elif authority.police_force_id is None or authority.police_force.duty_owner_id is None:
-        errors.setdefault("local_authority_id", []).append(
-            "That area has no police Prevent team set up to screen referrals; contact the administrator"
-        )
+    errors, authority = _intake_errors(data)
     checked = []
     if len(attachments or []) > MAX_FILES:
         errors.setdefault("attachments", []).append(f"You can attach up to {MAX_FILES} files")
@@ -109,6 +104,20 @@ def referral_submit(
     return referral, True
 
 
+def _intake_errors(data: ReferralInput) -> tuple[dict[str, list[str]], Agency | None]:
+    """Every problem with a referral's content, by field, and the local authority it names."""
+    errors = referral_errors(data, today=clock.today())
+    authority = Agency.objects.filter(pk=data.local_authority_id, kind=AgencyKind.LOCAL_AUTHORITY) \
+        .select_related("police_force").first()
+    if authority is None:
+        errors.setdefault("local_authority_id", []).append("Select the local authority area the person lives in")
+    elif authority.police_force_id is None or authority.police_force.duty_owner_id is None:
+        errors.setdefault("local_authority_id", []).append(
+            "That area has no police Prevent team set up to screen referrals; contact the administrator"
+        )
+    return errors, authority
+
+
 def _store(path: Path, content: bytes) -> None:
     """Write a new file readable by this service alone and never executable; never overwrite one."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
@@ -125,12 +134,15 @@ def _replay(earlier: IdempotencyRecord, fingerprint: str) -> Referral:
 
 
 def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list, channel: str,  # type: ignore[type-arg]
-            written: list[Path]) -> Referral:
+            written: list[Path], submitted_at: datetime | None = None) -> Referral:
     from casetrail.cases.earlier_records import possible_matches_find
     from casetrail.cases.models import Case
     from casetrail.people.services import person_create, person_index
 
     now = clock.now()
+    # A referral imported from a legacy system was made before Casetrail recorded it: the referral,
+    # its case and their events carry that moment; every record keeps when it was written.
+    made = submitted_at or now
     person = person_create(
         given_names=data.given_names, family_name=data.family_name, birth=data.date_of_birth, sex=data.sex
     )
@@ -139,7 +151,7 @@ def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list
     referral = Referral.objects.create(
         reference=_next_reference("REF", Referral),
         submitted_by=user,
-        submitted_at=now,
+        submitted_at=made,
         referrer_name=data.referrer_name.strip(),
         referrer_job_title=data.referrer_job_title.strip(),
         referrer_email=data.referrer_email.strip(),
@@ -176,9 +188,9 @@ def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list
         local_authority=authority,
         owner_agency=police,
         owner_user_id=police.duty_owner_id,
-        opened_at=now,
+        opened_at=made,
     )
-    event_record(kind="case.state", subject=case, case=case, summary="Case opened at the gateway",
+    event_record(kind="case.state", subject=case, case=case, summary="Case opened at the gateway", occurred_at=made,
                  data={"stage": case.stage, "owner_user": case.owner_user_id, "owner_agency": case.owner_agency_id})
     upload_dir = Path(settings.MEDIA_ROOT)
     upload_dir.mkdir(parents=True, exist_ok=True)
@@ -192,11 +204,11 @@ def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list
         )
     event_record(
         kind="referral.submitted", subject=referral, case=case, actor=user, role="referrer",
-        occurred_at=now, summary=f"Referral {referral.reference} received",
+        occurred_at=made, summary=f"Referral {referral.reference} received",
         data={"channel": channel, "attachments": len(checked), "urgency": data.urgency},
     )
     event_record(
-        kind="case.opened", subject=case, case=case, actor=user, role="referrer", occurred_at=now,
+        kind="case.opened", subject=case, case=case, actor=user, role="referrer", occurred_at=made,
         summary=f"Case {case.reference} opened at gateway; owner {police.name}",
         data={"owner_user": case.owner_user_id, "owner_agency": police.pk},
     )
@@ -204,4 +216,102 @@ def _create(*, user: User, data: ReferralInput, authority: Agency, checked: list
     # Matched at once against every earlier referral: each strong match is kept on the case and
     # must be resolved before the gateway decides (casetrail/cases/earlier_records.py).
     possible_matches_find(case=case)
+    return referral
+
+
+# ---------------------------------------------------------------- import from a legacy system
+
+
+class AlreadyImported(InvalidInput):
+    """The row was imported before (same legacy reference, or the same referral without one)."""
+
+    def __init__(self, referral: Referral, field_name: str):
+        self.referral = referral
+        super().__init__({field_name: [f"Already imported as {referral.reference}"]})
+
+
+def import_key(*, agency_id: int, data: ReferralInput, submitted_at: datetime, legacy_reference: str) -> str:
+    """What makes an imported row the same as one imported before, within one police force: its
+    legacy reference, or without one the referral's content and the day it was made."""
+    if legacy_reference.strip():
+        part = "ref:" + hashlib.sha256(legacy_reference.strip().encode()).hexdigest()
+    else:
+        part = "row:" + hashlib.sha256(
+            f"{request_fingerprint(data)}|{timezone.localdate(submitted_at).isoformat()}".encode()).hexdigest()
+    return f"import:{agency_id}:{part}"
+
+
+def referral_import_errors(*, user: User, data: ReferralInput, submitted_at: datetime,
+                           legacy_reference: str = "") -> dict[str, list[str]]:
+    """Every reason this legacy referral cannot be imported, by field (the API's field names, with
+    `submitted_at` and `legacy_reference`); empty when it can be. Writes nothing."""
+    from casetrail.cases.access import require
+    from casetrail.core.imports import LEGACY_REFERENCE_MAX
+
+    require(user, Permission.IMPORT_REFERRALS)
+    errors, authority = _intake_errors(data)
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if authority is not None and authority.police_force_id is not None \
+            and authority.police_force_id != user.agency_id:
+        add("local_authority_id", f"{authority.name} is screened by {authority.police_force.name}: you can import "
+                                  "referrals only of areas your own force screens")
+    made = timezone.localdate(submitted_at)
+    if submitted_at > clock.now():
+        add("submitted_at", "The date the referral was made must be in the past")
+    else:  # (a date after today is already refused by the referral's own rules)
+        if made < data.first_observed_on <= clock.today():
+            add("first_observed_on", "The date the concern was first observed must be on or before the date "
+                                     "the referral was made")
+        if data.date_of_birth is not None and made < data.date_of_birth.earliest() <= clock.today():
+            add("date_of_birth", "The date of birth must be before the date the referral was made")
+    if len(legacy_reference.strip()) > LEGACY_REFERENCE_MAX:
+        add("legacy_reference", f"The legacy reference must be {LEGACY_REFERENCE_MAX} characters or fewer")
+    return errors
+
+
+def referral_import_earlier(*, user: User, data: ReferralInput, submitted_at: datetime,
+                            legacy_reference: str = "") -> Referral | None:
+    """The referral an earlier import made of this row, if any."""
+    key = import_key(agency_id=user.agency_id or 0, data=data, submitted_at=submitted_at,
+                     legacy_reference=legacy_reference)
+    record = IdempotencyRecord.objects.filter(key=key).select_related("referral").first()
+    return record.referral if record is not None else None
+
+
+def referral_import(*, user: User, data: ReferralInput, submitted_at: datetime, legacy_reference: str = "",
+                    source: str = "", line: int | None = None) -> Referral:
+    """Record a referral made before Casetrail, from a legacy system's export: the same checks,
+    person, case, events and matching against the person index as any referral, dated when it was
+    made, plus a `referral.imported` event with its legacy reference and source. A row imported
+    before (by anyone in the same force) raises AlreadyImported and records nothing."""
+    errors = referral_import_errors(user=user, data=data, submitted_at=submitted_at,
+                                    legacy_reference=legacy_reference)
+    if errors:
+        raise InvalidInput(errors)
+    authority = Agency.objects.select_related("police_force").get(pk=data.local_authority_id)
+    legacy = legacy_reference.strip()
+    key = import_key(agency_id=user.agency_id or 0, data=data, submitted_at=submitted_at, legacy_reference=legacy)
+    with transaction.atomic():
+        # One import at a time per force, so two runs of one file cannot both record a row.
+        Agency.objects.select_for_update().filter(pk=user.agency_id).first()
+        earlier = IdempotencyRecord.objects.filter(key=key).select_related("referral").first()
+        if earlier is not None:
+            raise AlreadyImported(earlier.referral, "legacy_reference" if legacy else "")
+        referral = _create(user=user, data=data, authority=authority, checked=[], channel="import", written=[],
+                           submitted_at=submitted_at)
+        IdempotencyRecord.objects.create(user=user, key=key, request_hash=request_fingerprint(data),
+                                         referral=referral, created_at=clock.now())
+        made = timezone.localtime(submitted_at)
+        event_record(
+            kind="referral.imported", subject=referral, case=referral.case, actor=user,
+            role=acting_role(user.as_actor(), Permission.IMPORT_REFERRALS) or "",
+            summary=f"Referral {referral.reference} imported from a legacy record"
+                    + (f" (legacy reference {legacy})" if legacy else "")
+                    + f"; made {made:%-d %B %Y}",
+            data={"legacy_reference": legacy, "submitted_at": made.isoformat(), "source": source[:200],
+                  "line": line},
+        )
     return referral

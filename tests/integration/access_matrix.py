@@ -177,6 +177,7 @@ PAGES: list[Entry] = [
 
 API: list[Entry] = [
     api("POST /api/v1/referrals", SIGNED_IN),
+    api("POST /api/v1/referrals/import", POLICE),
     api("GET /api/v1/referrals/mine", SIGNED_IN),
     api("GET /api/v1/cases", SEARCHERS),
     api("GET /api/v1/cases/{case_id}", SEES_IN_FULL, OVERSIGHT),

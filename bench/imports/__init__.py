@@ -1,0 +1,1 @@
+"""Bulk import benchmark: a synthetic legacy file imported through the real services."""
