@@ -46,12 +46,23 @@ _scan = json.JSONDecoder(parse_float=_whole_float).scan_once
 _encode = c_make_encoder(None, None, encode_basestring_ascii, None, ":", ",", True, False, True)
 
 
+# Many events carry the same data ({}, or one stage's code): their canonical form, once worked out.
+_known_json: dict[str, str] = {}
+KNOWN_JSON_MAX = 65_536
+
+
 def _json(text: Any) -> str:
     """The canonical JSON of a stored JSON text (whole-number floats as integers)."""
+    known = _known_json.get(text)
+    if known is not None:
+        return known
     value, end = _scan(text, 0)
     if end != len(text):  # surrounding spaces, or more after it: the general path decides
         raise Unrecognised
-    return "".join(_encode(value, 0))
+    canonical = "".join(_encode(value, 0))
+    if len(_known_json) < KNOWN_JSON_MAX:
+        _known_json[text] = canonical
+    return canonical
 
 
 def _kind(field: models.Field) -> str | None:
