@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from casetrail.audit.models import ChainHead
 from casetrail.audit.verification import CHAINED_MODELS, chain_verify
@@ -263,8 +263,13 @@ def backup_check(source: Path, manifest: dict[str, Any], *,
 
 
 def _target_tables() -> list[str]:
-    with connection.cursor() as cursor:
-        return list(connection.introspection.table_names(cursor))
+    try:
+        with connection.cursor() as cursor:
+            return list(connection.introspection.table_names(cursor))
+    except DatabaseError as problem:
+        reason = " ".join(str(problem).split()).rstrip(".")
+        raise BackupError(f"Cannot open the database {connection.settings_dict['NAME']}: {reason}. "
+                          f"Create it first (e.g. createdb) and check CASETRAIL_DATABASE_URL.") from None
 
 
 def restore_read(source: Path, *, say: Callable[[str], None] = print,
