@@ -185,6 +185,8 @@ def backup_write(target: Path, *, say: Callable[[str], None] = print,
         copy_connection = sqlite3.connect(database)
         try:
             connection.connection.backup(copy_connection)
+            # One self-contained file: out of WAL mode, so opening it never leaves -wal/-shm files.
+            copy_connection.execute("PRAGMA journal_mode=DELETE")
             cursor = copy_connection.cursor()
             facts = _facts(cursor, _sqlite_tables(cursor), _quote)
             server = f"SQLite {sqlite3.sqlite_version}"
