@@ -178,14 +178,15 @@ def fast_chain(model: type[Any], vendor: str, quote: Callable[[str], str]) -> Fa
             format_2 = _document(chain, FORMAT_2, [name for name in fields if name not in left_out], index, kinds)
             text = _document_plain(payload, index, kinds)
             salt, digest = index["payload_salt"], index["payload_digest"]
-            blank = " or ".join(f"r[{index[name]}]" for name in payload)
+            # Erased: the salt and the payload are empty texts (anything else: the general path).
+            blank = " and ".join(f"r[{index[name]}] == ''" for name in payload)
             lines += [
                 f"        if format == '{FORMAT_2}':",
                 f"            if _sha256({format_2}.encode('ascii')).hexdigest() != r[3]:",
                 "                return False",
                 f"            salt = r[{salt}]",
-                "            if not salt:",
-                f"                return not ({blank})",
+                "            if salt == '':",
+                f"                return {blank}",
                 f"            return _sha256(_text_bytes(salt) + b':' + {text}.encode('ascii')).hexdigest() == r[{digest}]",
             ]
         lines.append("        return False")
