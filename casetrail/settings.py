@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "casetrail.replay",
     "casetrail.web",
     "casetrail.api",
+    "casetrail.operations",
 ]
 
 MIDDLEWARE = [
