@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -99,7 +102,30 @@ def visible_cases(user: User) -> QuerySet[Case]:
     return Case.objects.filter(condition)
 
 
+_REUSED: ContextVar[dict[int, CaseAccessFacts] | None] = ContextVar("casetrail_access_facts", default=None)
+
+
+@contextmanager
+def access_facts_reused() -> Iterator[None]:
+    """While active, each case's access facts are read once and reused: for a page that only reads,
+    asking the policy a dozen questions about one case (which steps to offer, what to show)."""
+    token = _REUSED.set({})
+    try:
+        yield
+    finally:
+        _REUSED.reset(token)
+
+
 def access_facts(case: Case) -> CaseAccessFacts:
+    reused = _REUSED.get()
+    if reused is None:
+        return _access_facts(case)
+    if case.pk not in reused:
+        reused[case.pk] = _access_facts(case)
+    return reused[case.pk]
+
+
+def _access_facts(case: Case) -> CaseAccessFacts:
     return CaseAccessFacts(
         stage=Stage(case.stage),
         police_agency_id=case.police_agency_id,

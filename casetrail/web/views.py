@@ -20,7 +20,7 @@ from casetrail import clock
 from casetrail.accounts.models import User
 from casetrail.audit.services import access_log
 from casetrail.cases import safeguards, selectors, services
-from casetrail.cases.access import allowed, require, view_of
+from casetrail.cases.access import access_facts_reused, allowed, require, view_of
 from casetrail.cases.earlier_records import match_records
 from casetrail.cases.models import (
     Assessment,
@@ -176,6 +176,11 @@ def _step_links(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    with access_facts_reused():  # the page only reads, and asks the policy about this case often
+        return _case_detail(request, case_id)
+
+
+def _case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         case, view = selectors.case_get(user=request.user, case_id=case_id)  # type: ignore[arg-type]
     except NotFound:
