@@ -176,9 +176,11 @@ def _queries(client: Client, url: str) -> int:
     return len(queries.captured_queries)
 
 
-@pytest.mark.parametrize("url", ["/my-work", "/cases/", "/my-referrals"])
-def test_list_pages_cost_the_same_queries_at_two_sizes(world: World, url: str) -> None:
-    user = "referrer" if url == "/my-referrals" else "police"
+@pytest.mark.parametrize(("url", "user"), [
+    ("/my-work", "police"), ("/my-work", "coordinator"), ("/cases/", "police"), ("/my-referrals", "referrer"),
+    ("/search?q=Okafor", "police"), ("/panel-meetings/", "coordinator"), ("/audit/log", "oversight"),
+])
+def test_list_pages_cost_the_same_queries_at_two_sizes(world: World, url: str, user: str) -> None:
     client = Client()
     assert client.login(username=user, password=PASSWORD)
     with frozen_at(moment(START)):
