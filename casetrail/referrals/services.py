@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 
 from casetrail import clock
 from casetrail.accounts.models import Agency, User
-from casetrail.audit.services import access_log, event_record
+from casetrail.audit.services import access_log, event_record, history_lock
 from casetrail.core.codes import CODE_LIST_VERSION
 from casetrail.core.errors import InvalidInput
 from casetrail.core.lifecycle import Stage
@@ -36,6 +36,7 @@ class IdempotencyConflict(InvalidInput):
 
 
 def _next_reference(prefix: str, model: type, field: str = "reference") -> str:
+    history_lock()  # counted while no other writer can add one (audit.services.history_lock)
     year = clock.today().year
     stem = f"{prefix}-{year}-"
     count = model.objects.filter(**{f"{field}__startswith": stem}).count() + 1
