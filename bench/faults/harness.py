@@ -152,7 +152,10 @@ class Server(Process):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         super().__init__("web", [sys.executable, "-m", "gunicorn", "casetrail.wsgi", "--bind",
-                                 f"127.0.0.1:{self.port}", "--workers", str(workers), "--timeout", "120"],
+                                 f"127.0.0.1:{self.port}", "--workers", str(workers), "--timeout", "120",
+                                 # gunicorn's control socket is one path per user: never take
+                                 # over that of another gunicorn on the machine.
+                                 "--no-control-socket"],
                          site, log or site.workdir / "web.log")
 
     def start(self, wait: float = 60) -> None:

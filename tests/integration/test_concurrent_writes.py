@@ -21,6 +21,8 @@ import pytest
 from bench.faults.harness import Answer, Server, Site, call, site_create
 from bench.faults.world import gateway_body, referral_body
 
+from .conftest import World
+
 TODAY = date.today()
 
 
@@ -119,3 +121,38 @@ def test_the_server_ran_on_the_database_the_suite_asked_for(site: Site) -> None:
     expected = "postgres" if _server_url() else "sqlite"
     assert site.database_url.startswith(expected)
     assert Path(site.workdir).exists()
+
+
+def test_on_the_page_the_second_of_two_officers_deciding_from_the_same_form_sees_the_error_and_nothing_changes(
+        world: World) -> None:
+    from django.test import Client
+
+    from casetrail.cases.models import Case, Decision
+    from casetrail.referrals.services import referral_submit
+
+    from .conftest import PASSWORD, referral_input
+
+    case = referral_submit(user=world.users["referrer"], data=referral_input(world))[0].case
+    first, second = Client(), Client()
+    first.login(username="police", password=PASSWORD)
+    second.login(username="police2", password=PASSWORD)
+    page = f"/cases/{case.pk}/gateway"
+    for client in (first, second):  # both open the form on the same version
+        assert f'name="expected_version" value="{case.version}"' in client.get(page).content.decode()
+
+    def decide(client: Client, outcome: str) -> Any:
+        return client.post(page, {
+            "expected_version": case.version, "deconfliction_done": "on", "database_checks_done": "on",
+            "outcome": outcome, "signposted_to": "Testshire early help team",
+            "rationale": "Checks done; the decision follows from what the school described.",
+            "decided_on_day": TODAY.day, "decided_on_month": TODAY.month, "decided_on_year": TODAY.year})
+
+    assert decide(first, "refer_to_panel").status_code == 302
+    stale = decide(second, "signpost")
+    assert stale.status_code == 400
+    text = stale.content.decode()
+    assert "govuk-error-summary" in text and "Someone else changed this case after you opened the page" in text
+    after = Case.objects.get(pk=case.pk)
+    assert (after.stage, after.version) == ("panel", case.version + 1)
+    assert list(Decision.objects.filter(case=case, type="gateway").values_list("outcome", flat=True)) == [
+        "refer_to_panel"]
