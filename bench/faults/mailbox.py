@@ -2,7 +2,8 @@
 line each (its Message-ID, which names the outbox message, and its subject), appended and
 flushed before send_messages returns: the backend's own record of what it sent, to count
 against the outbox. Set CASETRAIL_EMAIL_BACKEND=bench.faults.mailbox.RecordingBackend and
-CASETRAIL_FAULTS_MAIL_LOG to the file."""
+CASETRAIL_FAULTS_MAIL_LOG to the file. It can also tell whether it already sent a message, as a
+mail service with an API could and SMTP cannot."""
 
 from __future__ import annotations
 
@@ -25,3 +26,16 @@ class RecordingBackend(BaseEmailBackend):
         finally:
             os.close(descriptor)
         return len(email_messages)
+
+    def delivered(self, idstring: str) -> str | None:
+        """The Message-ID of an earlier send of the message `idstring` names, if this backend
+        recorded one (casetrail.notifications.backends.EmailBackend.delivered asks)."""
+        path = os.environ["CASETRAIL_FAULTS_MAIL_LOG"]
+        if not os.path.exists(path):
+            return None
+        with open(path) as log:
+            for line in log:
+                message_id = json.loads(line)["message_id"]
+                if f".{idstring}@" in message_id:
+                    return str(message_id)
+        return None
