@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -117,10 +118,20 @@ def test_competing_steps_on_one_case_one_wins_the_others_are_told_and_the_chains
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
-def test_the_server_ran_on_the_database_the_suite_asked_for(site: Site) -> None:
-    expected = "postgres" if _server_url() else "sqlite"
-    assert site.database_url.startswith(expected)
-    assert Path(site.workdir).exists()
+def test_the_server_ran_on_the_database_the_suite_asked_for_and_sqlite_in_wal_mode(server: Server, site: Site) -> None:
+    from casetrail.env import database_from_url
+
+    if _server_url():
+        assert site.database_url.startswith("postgres")
+        return
+    # Every connection of the embedded default waits for the lock rather than failing at once,
+    # and takes it when its transaction begins (no upgrade from reader to writer to deadlock on).
+    options = database_from_url(site.database_url, Path(".")).as_django()["OPTIONS"]
+    assert options["timeout"] >= 20  # type: ignore[index]
+    assert options["transaction_mode"] == "IMMEDIATE"  # type: ignore[index]
+    # WAL (readers never wait for the writer) is recorded in the file the server wrote.
+    with sqlite3.connect(site.database_url.removeprefix("sqlite:///")) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_on_the_page_the_second_of_two_officers_deciding_from_the_same_form_sees_the_error_and_nothing_changes(
