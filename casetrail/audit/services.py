@@ -54,8 +54,8 @@ def history_lock() -> None:
     Every audited write takes this lock when it records its first event, so writers take turns
     from there on. A service that numbers what it creates from what exists (REF-2026-00042 is
     one more than the referrals of 2026) takes it before counting, so that two transactions can
-    never draw the same number: without it, on PostgreSQL, concurrent referrals counted the same
-    people and all but one failed on the unique reference. On SQLite the immediate write
+    never draw the same number: without it, on PostgreSQL, referrals sent at once counted the
+    same people and half of them failed on the unique reference. On SQLite the immediate write
     transaction already keeps other writers out, and this changes nothing. Outside a transaction
     there is nothing to hold the lock to, and it does nothing either.
     """
