@@ -336,9 +336,12 @@ def check(ledger: Ledger, mail_log: Path) -> tuple[list[str], dict[str, Any]]:
     if outcome_messages != len(decided):
         problem(f"{len(decided)} gateway decisions but {outcome_messages} messages telling the referrer")
 
+    found_delivered = sum(1 for data in Event.objects.filter(kind="notification.sent").values_list("data", flat=True)
+                          if data.get("found_delivered"))
     figures = {"referrals": referrals, "cases": len(cases), "gateway_decisions": len(decided),
                "notes": len(noted), "events": chains.get("events", 0), "access_log_entries": chains.get("access_log", 0),
-               "messages": dict(messages), "backend_sends": sum(sends.values())}
+               "messages": dict(messages), "backend_sends": sum(sends.values()),
+               "sent_messages_found_already_delivered_after_a_kill": found_delivered}
     return problems, figures
 
 
