@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from casetrail import clock
-from casetrail.audit.models import AccessLogEntry, Event
+from casetrail.audit.models import AccessLogEntry, Event, _lock_head
 from casetrail.web.logging import request_id_var
 
 
@@ -45,6 +46,22 @@ def event_record(
         summary=summary[:300],
         data=data or {},
     )
+
+
+def history_lock() -> None:
+    """Take the event history's write lock now; it is held until the transaction ends.
+
+    Every audited write takes this lock when it records its first event, so writers take turns
+    from there on. A service that numbers what it creates from what exists (REF-2026-00042 is
+    one more than the referrals of 2026) takes it before counting, so that two transactions can
+    never draw the same number: without it, on PostgreSQL, referrals sent at once counted the
+    same people and half of them failed on the unique reference. On SQLite the immediate write
+    transaction already keeps other writers out, and this changes nothing. Outside a transaction
+    there is nothing to hold the lock to, and it does nothing either.
+    """
+    if connection.in_atomic_block and connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            _lock_head(cursor, Event)
 
 
 def access_log(

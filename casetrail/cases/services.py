@@ -105,7 +105,10 @@ def _errors(**fields: list[str]) -> None:
 
 def _begin(user: User, permission: Permission, case: Case, expected_version: int | None) -> tuple[Case, str]:
     """Lock the case row, check the policy and the form's version; returns (case, acting role)."""
-    locked = Case.objects.select_for_update().select_related("referral", "person").get(pk=case.pk)
+    # FOR NO KEY UPDATE (PostgreSQL): a row that other transactions only point at through a foreign
+    # key (an access-log entry naming the case, written while this one waits for the log) must not
+    # wait for this lock, or the two deadlock; the key never changes here.
+    locked = Case.objects.select_for_update(no_key=True).select_related("referral", "person").get(pk=case.pk)
     require(user, permission, locked)
     if expected_version is not None and expected_version != locked.version:
         raise StaleState()
@@ -482,7 +485,7 @@ def information_request_reply(*, user: User, request: InformationRequest, reply:
     request.reply, request.replied_by, request.replied_on = reply.strip(), user, replied_on
     request.save(update_fields=["reply", "replied_by", "replied_on"])
     role = acting_role(user.as_actor(), Permission.ANSWER_INFORMATION_REQUEST) or ""
-    _save(Case.objects.select_for_update().get(pk=case.pk))
+    _save(Case.objects.select_for_update(no_key=True).get(pk=case.pk))
     _event(case, "information_request.answered", request, user, role, replied_on,
            f"{user.agency} answered an information request")
     return request
@@ -1244,7 +1247,7 @@ def handover_respond(*, user: User, handover: HandOver, accept: bool | None, not
         raise InvalidInput.single("accept", f"This offer lapsed after {offer_due_on(handover):%-d %B %Y} "
                                             "without an answer, so it can no longer be accepted; ask "
                                             "for it to be offered again")
-    case = Case.objects.select_for_update().get(pk=handover.case_id)
+    case = Case.objects.select_for_update(no_key=True).get(pk=handover.case_id)
     target = _target(case, handover.target_type, handover.target_id)
     _errors(accept=["Select whether you accept"] if accept is None else [],
             note=["Say why you are declining"] if accept is False and len(note.strip()) < 10 else [],

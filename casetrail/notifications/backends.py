@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.core.mail.message import make_msgid
 from django.core.mail.utils import DNS_NAME
 
@@ -26,6 +26,11 @@ class Backend(Protocol):
     def send(self, message: Message) -> str:
         """Deliver the message; return the backend's reference for it, or raise."""
         ...
+
+    # Optionally, `delivered(message) -> str | None`: the reference of an earlier delivery of the
+    # message, if the service has one (NotImplementedError: it cannot tell). The outbox asks it
+    # before sending again a message whose worker died between sending it and recording that it
+    # had (casetrail.notifications.services).
 
 
 def _address(message: Message) -> str:
@@ -47,6 +52,15 @@ class EmailBackend:
                              to=[_address(message)], headers={"Message-ID": message_id})
         email.send(fail_silently=False)
         return message_id
+
+    def delivered(self, message: Message) -> str | None:
+        """Asks the Django email backend, if it can tell (a `delivered(idstring)` method, given
+        the part of the Message-ID that names this message); SMTP cannot: NotImplementedError."""
+        lookup = getattr(get_connection(), "delivered", None)
+        if lookup is None:
+            raise NotImplementedError("this email backend cannot tell what it has sent")
+        found = lookup(f"casetrail-{message.pk}")
+        return str(found) if found else None
 
 
 class NotifyBackend:
@@ -73,6 +87,14 @@ class NotifyBackend:
             reference=message.dedupe_key,
         )
         return str(response["id"])
+
+    def delivered(self, message: Message) -> str | None:
+        """Notify's id of a notification already sent with this message's reference (its dedupe
+        key), if there is one."""
+        response = self.client.get_all_notifications(reference=message.dedupe_key)
+        for notification in response.get("notifications", []):
+            return str(notification["id"])
+        return None
 
 
 def configured_backend() -> Backend:

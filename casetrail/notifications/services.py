@@ -114,11 +114,21 @@ def outbox_remaining() -> int:
 
 
 def _claim_next() -> Message | None:
-    """Take the oldest due message for this worker, or None when nothing is due.
+    """Take the oldest due message for this worker, or None when nothing is due (see _claim)."""
+    claimed = _claim()
+    return claimed[0] if claimed else None
+
+
+def _claim() -> tuple[Message, bool] | None:
+    """Take the oldest due message for this worker: (message, interrupted), or None when
+    nothing is due. `interrupted`: an earlier claim of it never recorded how it went (its
+    worker died between claiming and recording), so it may already have been delivered.
 
     The row is locked while the claim is written (PostgreSQL skips rows another worker holds;
     SQLite's immediate transactions let one writer in at a time), and its status is read under
-    that lock, so two workers can never both claim it, nor anyone claim a sent message.
+    that lock, so two workers can never both claim it, nor anyone claim a sent message. A
+    claimed message is `pending` until its attempt is recorded: a recorded failure is `failed`,
+    so a `pending` message with attempts behind it is one whose attempt was interrupted.
     """
     now = clock.now()
     with transaction.atomic():
@@ -126,14 +136,19 @@ def _claim_next() -> Message | None:
                    .filter(_due(now)).order_by("created_at", "id").first())
         if message is None:
             return None
+        interrupted = message.status == Message.Status.PENDING and message.attempts > 0
         message.attempts += 1
+        message.status = Message.Status.PENDING
         message.next_attempt_at = now + CLAIM
-        message.save(update_fields=["attempts", "next_attempt_at"])
-    return Message.objects.select_related("recipient__agency", "case").get(pk=message.pk)
+        message.save(update_fields=["attempts", "status", "next_attempt_at"])
+    return Message.objects.select_related("recipient__agency", "case").get(pk=message.pk), interrupted
 
 
-def _finish(claimed: Message, *, reference: str = "", error: BaseException | None = None) -> bool:
-    """Record how the claimed attempt went, with its event; False if the claim was lost meanwhile."""
+def _finish(claimed: Message, *, reference: str = "", error: BaseException | None = None,
+            found_delivered: bool = False) -> bool:
+    """Record how the claimed attempt went, with its event; False if the claim was lost meanwhile.
+    found_delivered: the backend had already delivered it (an interrupted attempt), so it was
+    not sent again."""
     now = clock.now()
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=claimed.pk)
@@ -150,9 +165,12 @@ def _finish(claimed: Message, *, reference: str = "", error: BaseException | Non
             message.next_attempt_at = None
             message.save(update_fields=["status", "sent_at", "backend_reference", "last_error", "next_attempt_at"])
             event_record(kind="notification.sent", subject=message, case=message.case,
-                         summary=f"Notification ({message.kind.replace('_', ' ')}) sent to {to}",
+                         summary=f"Notification ({message.kind.replace('_', ' ')}) sent to {to}"
+                         + (" (found delivered before its worker stopped; not sent again)" if found_delivered
+                            else ""),
                          data={"kind": message.kind, "recipient": message.recipient_id,
-                               "attempt": message.attempts, "reference": message.backend_reference})
+                               "attempt": message.attempts, "reference": message.backend_reference,
+                               **({"found_delivered": True} if found_delivered else {})})
             return True
         retry = not isinstance(error, Undeliverable) and message.attempts < MAX_ATTEMPTS
         message.status = Message.Status.FAILED
@@ -176,6 +194,24 @@ def _check_recipient(message: Message) -> None:
         raise Undeliverable("The recipient has no email address; add one to their account.")
 
 
+def _delivered_before(backend: Backend, message: Message) -> str | None:
+    """The backend's reference for the message if it has already delivered it, else None. A
+    backend that cannot tell (plain SMTP) is sent the message again: at-least-once, logged."""
+    lookup = getattr(backend, "delivered", None)
+    try:
+        if lookup is None:
+            raise NotImplementedError
+        found: str | None = lookup(message)
+    except NotImplementedError:
+        logger.warning("notification %s: an earlier attempt was interrupted and the backend cannot tell "
+                       "whether it was delivered, so it is sent again", message.pk, extra={"case_id": message.case_id})
+        return None
+    if found is None:
+        logger.info("notification %s: an earlier attempt was interrupted before delivery; sending it now",
+                    message.pk, extra={"case_id": message.case_id})
+    return found
+
+
 def outbox_deliver(*, limit: int = 200, backend: Backend | None = None,
                    on_each: Callable[[Message], None] | None = None) -> DeliveryReport:
     """Send up to `limit` due messages, oldest first, through the configured backend.
@@ -187,12 +223,15 @@ def outbox_deliver(*, limit: int = 200, backend: Backend | None = None,
     backend = backend or configured_backend()
     sent = failed = failures_in_a_row = 0
     for _ in range(limit):
-        message = _claim_next()
-        if message is None:
+        claimed = _claim()
+        if claimed is None:
             break
+        message, interrupted = claimed
         try:
             _check_recipient(message)
-            reference = backend.send(message)
+            # An interrupted attempt may have been delivered: ask the backend before sending again.
+            found = _delivered_before(backend, message) if interrupted else None
+            reference = found or backend.send(message)
         except Exception as error:  # any failure of the backend is recorded, and the pass goes on
             if _finish(message, error=error):
                 failed += 1
@@ -200,7 +239,7 @@ def outbox_deliver(*, limit: int = 200, backend: Backend | None = None,
                            extra={"case_id": message.case_id})
             failures_in_a_row = 0 if isinstance(error, Undeliverable) else failures_in_a_row + 1
         else:
-            if _finish(message, reference=reference):
+            if _finish(message, reference=reference, found_delivered=found is not None):
                 sent += 1
             failures_in_a_row = 0
         if on_each is not None:

@@ -7,12 +7,14 @@ from typing import Any
 from django.db import transaction
 
 from casetrail import clock
+from casetrail.audit.services import history_lock
 from casetrail.core.dates import PartialDate
 from casetrail.people.keys import keys_for
 from casetrail.people.models import DuplicateCandidate, Person, SearchKey
 
 
 def _next_reference() -> str:
+    history_lock()  # counted while no other writer can add one (audit.services.history_lock)
     year = clock.today().year
     count = Person.objects.filter(reference__startswith=f"P-{year}-").count() + 1
     return f"P-{year}-{count:06d}"

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from casetrail import clock
 from casetrail.accounts.models import Agency, User
-from casetrail.audit.services import access_log, event_record
+from casetrail.audit.services import access_log, event_record, history_lock
 from casetrail.core.codes import CODE_LIST_VERSION
 from casetrail.core.errors import InvalidInput
 from casetrail.core.lifecycle import Stage
@@ -38,6 +38,7 @@ class IdempotencyConflict(InvalidInput):
 
 
 def _next_reference(prefix: str, model: type, field: str = "reference") -> str:
+    history_lock()  # counted while no other writer can add one (audit.services.history_lock)
     year = clock.today().year
     stem = f"{prefix}-{year}-"
     count = model.objects.filter(**{f"{field}__startswith": stem}).count() + 1

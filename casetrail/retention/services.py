@@ -32,7 +32,8 @@ from casetrail.retention.selectors import current_policy, latest_review, retenti
 
 
 def _begin(user: User, case: Case, expected_version: int | None) -> tuple[Case, str]:
-    locked = Case.objects.select_for_update().select_related("referral", "person").get(pk=case.pk)
+    # No key update (cases.services._begin says why).
+    locked = Case.objects.select_for_update(no_key=True).select_related("referral", "person").get(pk=case.pk)
     require(user, Permission.RETENTION_REVIEW, locked)
     if expected_version is not None and expected_version != locked.version:
         raise StaleState()

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from casetrail import clock
 from casetrail.accounts.models import User
-from casetrail.audit.services import access_log, event_record
+from casetrail.audit.services import access_log, event_record, history_lock
 from casetrail.cases.models import Case, RetentionHold
 from casetrail.cases.services import retention_hold_lift, retention_hold_place
 from casetrail.core.decisions import rationale_errors
@@ -53,6 +53,7 @@ def _role(user: User) -> str:
 
 
 def _next_reference() -> str:
+    history_lock()  # counted while no other writer can add one (audit.services.history_lock)
     year = clock.today().year
     count = SubjectAccessRequest.objects.filter(reference__startswith=f"SAR-{year}-").count() + 1
     return f"SAR-{year}-{count:04d}"
@@ -248,7 +249,7 @@ def rectification_decide(*, user: User, person: Person, target: str, requested_b
     """Decide a claim that something recorded is wrong. Accepting changes the value, keeping
     the old one in the decision, with an event on every affected case and an alteration in the
     access log; refusing is recorded the same way, and changes nothing else."""
-    person = Person.objects.select_for_update().get(pk=person.pk)
+    person = Person.objects.select_for_update(no_key=True).get(pk=person.pk)  # as cases.services._begin
     cases = selectors.rights_check(user=user, person=person)
     targets = rectification_targets(person)
     errors: list[tuple[str, str]] = []
