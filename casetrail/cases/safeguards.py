@@ -217,7 +217,10 @@ def case_record(case: Case) -> core.CaseRecord:
 
 
 def case_findings(case: Case, *, as_of: date | None = None) -> list[core.Finding]:
-    """The case's open findings now, or as the recorded facts stood at the end of `as_of`."""
+    """The case's open findings now, or as the recorded facts stood at the end of `as_of` (none
+    before the referral was made: there was no case to find anything on)."""
+    if as_of is not None and as_of < _day(case.referral.submitted_at):
+        return []
     record = case_record(case)
     day = as_of or clock.today()
     if as_of is not None:

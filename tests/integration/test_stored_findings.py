@@ -207,3 +207,12 @@ def test_the_case_page_costs_the_same_queries_however_long_the_history(world: Wo
                                         owner_user=world.users["coordinator"], due_on=START + timedelta(days=30))
         few, many = _queries(client, f"/cases/{short.pk}/"), _queries(client, f"/cases/{long.pk}/")
     assert many == few, f"case page: {few} queries with a short history, {many} with a longer one"
+
+
+def test_nothing_is_found_as_of_a_day_before_the_referral(world: World) -> None:
+    with frozen_at(moment(START)):
+        case = case_in_support(world)
+        world.users["provider"].is_active = False
+        world.users["provider"].save()
+        assert _computed(case), "an inactive provider is a finding today"
+    assert _computed(case, as_of=START - timedelta(days=1)) == []
