@@ -38,6 +38,8 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
+        # The case list, newest first, stops after a page instead of sorting every case.
+        indexes = [models.Index(fields=["-opened_at"], name="case_opened_newest")]
 
     def __str__(self) -> str:
         return self.reference

@@ -194,8 +194,10 @@ def search(*, user: User, query: str, limit: int = 25) -> list[SearchHit]:
         for token in tokens:
             if len(token) >= 3:
                 condition |= Q(kind="name", value__startswith=token)
-    person_ids = set(SearchKey.objects.filter(condition).values_list("person_id", flat=True)[:2000])
-    cases = list(visible.filter(person_id__in=person_ids).select_related("person"))
+    # One query: the people whose keys match, among those whose cases the user may see. (Capping
+    # the matching keys before asking what the user may see lost people with a common name.)
+    cases = list(visible.filter(person_id__in=SearchKey.objects.filter(condition).values("person_id"))
+                 .select_related("person"))
     scores = {c.person_id: _score(tokens, c.person) for c in cases} if tokens else {}
     hits = _group(cases, scores)
     hits = [h for h in hits if not tokens or h.score >= 0.75]
