@@ -55,6 +55,7 @@ class Options:
     today: date | None = None
     batch_size: int = 5000
     progress: bool = True
+    plan_only: bool = False  # build the world and plan every journey, count the rows, write no more
 
     @classmethod
     def scaled(cls, scale: float, **given: Any) -> Options:
@@ -206,6 +207,12 @@ def build(options: Options) -> Summary:
         persons, referral_records = _people(options, first_day, last_day)
     with clock.phase("journeys (planning)"):
         planner = _plan(options, world, referral_records, first_day, last_day)
+    if options.plan_only:
+        summary.counts.update({"person": options.identities, **{t: len(planner.rows.tables.get(t, [])) for t in ORDER},
+                               "event (workflow)": len(planner.rows.events),
+                               "accesslogentry (workflow)": len(planner.rows.access)})
+        summary.stages = dict(sorted(planner.stage_counts.items()))
+        return summary
     with clock.phase("person index (write)"):
         summary.counts.update(_write_people(options, persons))
     del persons
@@ -525,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--authorities-per-force", type=int, default=AUTHORITIES_PER_FORCE)
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--plan-only", action="store_true",
+                        help="build the world and plan every journey, print the counts, write nothing else")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casetrail.settings")
     import django
@@ -537,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         options = Options.scaled(args.scale, referrals=args.referrals, identities=args.identities, events=args.events,
                                  seed=args.seed, forces=args.forces, authorities_per_force=args.authorities_per_force,
-                                 batch_size=args.batch_size, progress=not args.no_progress)
+                                 batch_size=args.batch_size, progress=not args.no_progress,
+                                 plan_only=args.plan_only)
     except ValueError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

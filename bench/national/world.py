@@ -73,15 +73,12 @@ class World:
 
 
 def county_names(count: int) -> list[str]:
-    names, seen = [], set()
-    for i in range(count * 8):
-        name = _STEMS[(i * 7) % len(_STEMS)] + _ENDINGS[(i // len(_STEMS) + i) % len(_ENDINGS)]
-        if name not in seen:
-            seen.add(name)
-            names.append(name)
-        if len(names) == count:
-            break
-    return names
+    """`count` different invented place names, the same every time."""
+    import random
+
+    names = [stem + ending for ending in _ENDINGS for stem in _STEMS]
+    random.Random("casetrail-national-places").shuffle(names)
+    return [names[i % len(names)] + ("" if i < len(names) else f" {i // len(names) + 1}") for i in range(count)]
 
 
 class _People:

@@ -173,3 +173,20 @@ def test_a_bulk_journey_records_what_the_services_record(world: Any) -> None:
     for name in ("stage", "outcome", "owner_user_id", "owner_agency_id", "police_agency_id", "local_authority_id"):
         assert bulk_case[name] == getattr(case, name), name
     assert bulk_case["version"] == case.version
+
+
+def test_the_query_plans_of_every_list_page_are_read(national: Any) -> None:
+    """bench.national.explain opens every list and dashboard page as the busiest user of each role
+    and explains each SELECT they ran."""
+    from bench.national import explain
+
+    visits, plans = explain.run()
+    assert {v.role for v in visits} >= {"police_officer", "channel_coordinator", "panel_chair", "panel_member",
+                                        "intervention_provider", "referrer", "oversight", "administrator"}
+    assert {v.page for v in visits} >= {"my-work", "my-referrals", "case list", "search", "person history",
+                                        "panel meetings", "possible duplicates", "audit log (a person)",
+                                        "unusual access", "case page"}
+    assert all(v.status == 200 for v in visits), [(v.page, v.role, v.status) for v in visits if v.status != 200]
+    assert plans and all(p.ms >= 0 and p.sql.lstrip().upper().startswith("SELECT") for p in plans)
+    assert any(p.indexes for p in plans)
+    assert explain.fingerprint("SELECT 1 FROM t WHERE a = 'x' AND b = 42") == "SELECT ? FROM t WHERE a = ? AND b = ?"
