@@ -231,7 +231,9 @@ class AccessLogEntry(ChainedEntry):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["person", "at"]), models.Index(fields=["user", "at"])]
+        # By period, newest first: the audit log's search and the unusual-access report.
+        indexes = [models.Index(fields=["person", "at"]), models.Index(fields=["user", "at"]),
+                   models.Index(fields=["at", "id"])]
 
 
 def erase_payloads(model: type[ChainedEntry], ids: list[int]) -> tuple[int, int]:

@@ -39,7 +39,8 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        # A case's messages of one kind: what the referrer was told, shown on the case page.
+        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["case", "kind"])]
 
     def __str__(self) -> str:
         return f"{self.kind} message {self.pk}"
