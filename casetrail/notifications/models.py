@@ -39,8 +39,7 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        # A case's messages of one kind: what the referrer was told, shown on the case page.
-        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["case", "kind"])]
+        indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} message {self.pk}"
