@@ -10,7 +10,8 @@ captures every SELECT the page ran (django.test.utils.CaptureQueriesContext), th
 again under EXPLAIN ANALYZE (PostgreSQL; on SQLite, EXPLAIN QUERY PLAN and a timed run). Prints
 each query's time, the indexes it used and any sequential scan of a large table, and flags each
 query over 50 ms. Pages write what they always write (an access-log entry for a look at personal
-data, a session); only SELECTs are explained.
+data, a session) inside one transaction that is rolled back at the end, so the database is left as
+it was found; only SELECTs are explained.
 """
 
 from __future__ import annotations
@@ -345,7 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    _, plans = run(show_sql=args.sql, every=args.every)
+    from django.db import transaction
+
+    with transaction.atomic():
+        _, plans = run(show_sql=args.sql, every=args.every)
+        transaction.set_rollback(True)  # the pages' own writes (access log, sessions) are not kept
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
             json.dump([asdict(p) for p in plans], handle, indent=1, default=str)
