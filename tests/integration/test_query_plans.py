@@ -53,3 +53,13 @@ def test_who_looked_at_a_person_names_their_cases_rather_than_joining_them(world
     where = sql[sql.index(" WHERE "):]
     assert '"cases_case"."person_id"' not in where
     assert '"audit_accesslogentry"."case_id" IN' in where and case.pk in params
+
+
+@postgresql_only
+def test_the_last_identity_change_is_read_from_the_kind_index(db: Any) -> None:
+    from casetrail.audit.models import Event
+    from casetrail.people.matching import IDENTITY_CHANGE_EVENTS
+
+    query = Event.objects.filter(kind__in=IDENTITY_CHANGE_EVENTS).order_by("-seq").values_list("seq", flat=True)[:1]
+    plan = _plan(query)
+    assert "audit_event_kind_4c17cf_idx" in plan, plan
