@@ -60,6 +60,6 @@ def test_the_last_identity_change_is_read_from_the_kind_index(db: Any) -> None:
     from casetrail.audit.models import Event
     from casetrail.people.matching import IDENTITY_CHANGE_EVENTS
 
-    query = Event.objects.filter(kind__in=IDENTITY_CHANGE_EVENTS).order_by("-seq").values_list("seq", flat=True)[:1]
-    plan = _plan(query)
-    assert "audit_event_kind_4c17cf_idx" in plan, plan
+    for kind in IDENTITY_CHANGE_EVENTS:
+        plan = _plan(Event.objects.filter(kind=kind).order_by("-seq").values_list("seq", flat=True)[:1])
+        assert "Index Only Scan Backward using audit_event_kind_4c17cf_idx" in plan, plan
