@@ -192,7 +192,9 @@ class Event(ChainedEntry):
 
     class Meta:
         ordering = ["recorded_at", "id"]
-        indexes = [models.Index(fields=["case", "occurred_at"])]
+        # The latest event of some kinds (person matching asks for the last identity change on every
+        # case page and intake): without it PostgreSQL walks the whole chain backwards (bench/national).
+        indexes = [models.Index(fields=["case", "occurred_at"]), models.Index(fields=["kind", "seq"])]
 
 
 class AccessLogEntry(ChainedEntry):
@@ -231,7 +233,9 @@ class AccessLogEntry(ChainedEntry):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["person", "at"]), models.Index(fields=["user", "at"])]
+        # By period, newest first: the audit log's search and the unusual-access report.
+        indexes = [models.Index(fields=["person", "at"]), models.Index(fields=["user", "at"]),
+                   models.Index(fields=["at", "id"])]
 
 
 def erase_payloads(model: type[ChainedEntry], ids: list[int]) -> tuple[int, int]:

@@ -30,7 +30,12 @@ def log_search(*, person_id: int | None = None, case_id: int | None = None, user
     since, until = _span(start, end)
     entries = AccessLogEntry.objects.filter(at__gte=since, at__lt=until)
     if person_id is not None:
-        entries = entries.filter(Q(person_id=person_id) | Q(case__person_id=person_id))
+        from casetrail.cases.models import Case
+
+        # The person's entries and those about their cases, each found through its own index: the
+        # same OR through a join to the cases read every entry of the period (bench/national).
+        cases = list(Case.objects.filter(person_id=person_id).values_list("pk", flat=True))
+        entries = entries.filter(Q(person_id=person_id) | Q(case_id__in=cases))
     if case_id is not None:
         entries = entries.filter(case_id=case_id)
     if user_id is not None:

@@ -58,8 +58,10 @@ IDENTITY_CHANGE_EVENTS = ("retention.disposed", "rectification.accepted")
 def _last_identity_change() -> int:
     from casetrail.audit.models import Event
 
-    return Event.objects.filter(kind__in=IDENTITY_CHANGE_EVENTS).order_by("-seq").values_list(
-        "seq", flat=True).first() or 0
+    # One look per kind, each the top of the events' (kind, seq) index: asked over both kinds at
+    # once, PostgreSQL may walk the whole chain backwards instead (bench/national).
+    return max((Event.objects.filter(kind=kind).order_by("-seq").values_list("seq", flat=True).first() or 0
+                for kind in IDENTITY_CHANGE_EVENTS), default=0)
 
 
 class _Holder:

@@ -42,7 +42,11 @@ class SearchKey(models.Model):
     value = models.CharField(max_length=64)
 
     class Meta:
-        indexes = [models.Index(fields=["kind", "value"])]
+        # Equality and prefix (search's value__startswith): on PostgreSQL a prefix LIKE uses an index
+        # only with the pattern operator class (the database's collation is not C); elsewhere the
+        # operator class is ignored and this is the plain index it replaced.
+        indexes = [models.Index(fields=["kind", "value"], name="search_key_kind_value_idx",
+                                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"])]
         constraints = [models.UniqueConstraint(fields=["person", "kind", "value"], name="search_key_unique")]
 
 

@@ -104,3 +104,14 @@ def test_every_change_to_a_case_is_an_alteration_in_the_access_log_with_its_chan
                        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {world.token('police')}")
     assert refused.status_code in (409, 422)
     assert AccessLogEntry.objects.filter(operation="alteration").count() == before
+
+
+def test_who_looked_at_this_person_includes_looks_at_their_cases_alone(world: World, case: Case) -> None:
+    """An entry about one of the person's cases counts even when it does not name the person, and
+    an entry about someone else's case does not."""
+    other = referral_submit(user=world.users["referrer"], data=referral_input(world))[0].case
+    about_case = access_log(user=world.users["chair"], operation="consultation", subject=case, case=case)
+    about_other = access_log(user=world.users["chair"], operation="consultation", subject=other, case=other)
+    found = {e.pk for e in log_search(person_id=case.person_id, start=TODAY - timedelta(days=1), end=TODAY)}
+    assert about_case.pk in found
+    assert about_other.pk not in found

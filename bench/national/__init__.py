@@ -1,0 +1,1 @@
+"""The national dataset: generator and query plans (see bench/README.md)."""
