@@ -119,6 +119,11 @@ def prepare(env: dict[str, str], dataset: str, sessions: int, plan_file: Path) -
         "from bench.load.prep import build_plan, dataset_size\n"
         "from bench.load.queries import page_queries\n"
         "size = dataset_size()\n"
+        # What the task worker does once a day passes: each open case's findings computed and kept.
+        "from casetrail import clock\n"
+        "from casetrail.cases.safeguards import notify_candidates\n"
+        "from casetrail.cases.stored_findings import refresh\n"
+        "size['findings_computed_before'] = refresh(notify_candidates(clock.today()))\n"
         "if not size['cases']: sys.exit('The database holds no cases: load a dataset first.')\n"
         f"plan = build_plan(sessions_per_role={sessions})\n"
         f"open({str(plan_file)!r}, 'w').write(json.dumps(plan))\n"
@@ -144,6 +149,30 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 60
         except OSError:
             time.sleep(0.5)
     raise RuntimeError("gunicorn did not answer /healthz within a minute")
+
+
+def warm_up(url: str, plan: dict[str, Any], workers: int) -> None:
+    """Each gunicorn worker builds the person-matching index on its first case page (once per
+    process, as in production after a restart): ask for case pages from as many threads at once
+    as there are workers, a few rounds, so that what is measured is the steady state."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlparse
+
+    officer = plan["police_officer"][0]
+    if not officer["case_ids"]:
+        return
+    address = urlparse(url)
+
+    def one(_: int) -> int:
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=300)
+        connection.request("GET", f"/cases/{officer['case_ids'][0]}/", headers={
+            "X-Forwarded-Proto": "https", "Cookie": f"sessionid={officer['session_key']}"})
+        return connection.getresponse().status
+
+    with ThreadPoolExecutor(max_workers=workers * 2) as pool:
+        for _round in range(3):
+            list(pool.map(one, range(workers * 2)))
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -305,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                  "--control-socket", str(work / "gunicorn.ctl")],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         wait_until_up(url, server)
+        warm_up(url, json.loads(plan_file.read_text()), args.workers)
         print(f"gunicorn ({args.workers} workers) at {url}; Locust: {args.users} users, "
               f"{args.spawn_rate}/s, {args.duration} s", flush=True)
 

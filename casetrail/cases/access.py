@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from casetrail import clock
@@ -65,25 +65,22 @@ def _scope_q(scope: Scope, user: User) -> Q:
         return Q(police_agency_id=user.agency_id)
     if scope is Scope.CHANNEL_AUTHORITY:
         return Q(local_authority_id=user.agency_id, referred_to_panel_on__isnull=False)
+    # The scopes through other tables are `pk IN (subquery)`, not correlated EXISTS: inside the OR
+    # of a user's scopes, PostgreSQL runs an EXISTS once per case of the table, but hashes an IN
+    # subquery once (the visibility filter of a panel member took 279-830 ms at 100,000 cases).
     if scope is Scope.PANEL_AGENDA:
         if user.panel_authority_id is None:
             return Q(pk__in=[])
-        return Q(
-            Exists(
-                AgendaItem.objects.filter(
-                    case=OuterRef("pk"), meeting__local_authority_id=user.panel_authority_id
-                )
-            )
-        )
+        return Q(pk__in=AgendaItem.objects.filter(meeting__local_authority_id=user.panel_authority_id)
+                 .values("case_id"))
     if scope is Scope.TASKED_PROVIDER:
-        return Q(Exists(Tasking.objects.filter(case=OuterRef("pk"), provider_agency_id=user.agency_id)))
+        return Q(pk__in=Tasking.objects.filter(provider_agency_id=user.agency_id).values("case_id"))
     if scope is Scope.OWN_REFERRAL:
         return Q(referral__submitted_by=user)
     if scope is Scope.HANDOVER_OFFER:
-        return Q(Exists(live_offers().filter(case=OuterRef("pk"), to_user=user)))
+        return Q(pk__in=live_offers().filter(to_user=user).values("case_id"))
     if scope is Scope.BREAK_GLASS:
-        return Q(Exists(BreakGlassGrant.objects.filter(case=OuterRef("pk"), user=user,
-                                                       expires_at__gt=clock.now())))
+        return Q(pk__in=BreakGlassGrant.objects.filter(user=user, expires_at__gt=clock.now()).values("case_id"))
     if scope is Scope.EVERY_CASE:
         return Q(pk__isnull=False)  # not Q(): an empty Q vanishes when OR-ed, leaving no case at all
     raise ValueError(scope)

@@ -236,18 +236,24 @@ def exit_blockers(case: Case, *, on: date | None = None, rationale: str = "x" * 
 
 
 def _cases_concerning(user: User) -> Any:
-    """Cases on which the user may be told of a finding: owned, tasked, offered, chaired, decided."""
-    from casetrail.cases.access import visible_cases
+    """Cases on which the user may be told of a finding: owned, tasked, offered, chaired, decided.
 
-    condition = (Q(owner_user=user) | Q(taskings__provider_user=user) | Q(handovers__to_user=user)
-                 | Q(handovers__from_user=user) | Q(decisions__author=user))
+    Each way in is an id subquery rather than a join, so the database reads each through its own
+    index instead of joining every case to its taskings, hand-overs and decisions and removing the
+    duplicates (100 ms for a police officer at 100,000 cases; a few ms this way)."""
+    from casetrail.cases.access import visible_cases
+    from casetrail.cases.models import Decision, HandOver, SignificantEvent
+
+    condition = (Q(owner_user=user) | Q(pk__in=Tasking.objects.filter(provider_user=user).values("case_id"))
+                 | Q(pk__in=HandOver.objects.filter(Q(to_user=user) | Q(from_user=user)).values("case_id"))
+                 | Q(pk__in=Decision.objects.filter(author=user).values("case_id")))
     if user.agency_id is not None and user.agency is not None and user.agency.duty_owner_id == user.pk:
-        condition |= Q(taskings__provider_agency=user.agency_id)
+        condition |= Q(pk__in=Tasking.objects.filter(provider_agency=user.agency_id).values("case_id"))
     if user.has_role(Role.PANEL_CHAIR):
         condition |= Q(local_authority_id=user.agency_id)
     # Closed cases too where something happened since: it may mean referring the person again.
-    open_or_watched = ~Q(stage=Stage.CLOSED) | Q(significant_events__isnull=False)
-    return visible_cases(user).filter(open_or_watched).filter(condition).distinct()
+    open_or_watched = ~Q(stage=Stage.CLOSED) | Q(pk__in=SignificantEvent.objects.values("case_id"))
+    return visible_cases(user).filter(open_or_watched).filter(condition)
 
 
 def findings_for(user: User, *, as_of: date | None = None) -> list[tuple[Case, core.Finding]]:
@@ -257,7 +263,10 @@ def findings_for(user: User, *, as_of: date | None = None) -> list[tuple[Case, c
     """
     from casetrail.cases.stored_findings import findings_of
 
-    cases = list(_cases_concerning(user).select_related("referral", "owner_user", "owner_agency", "person"))
+    # The ids first, then the rows by id: asked in one, the database misjudged how few cases the
+    # filter leaves and read every person and referral to join them.
+    ids = list(_cases_concerning(user).values_list("pk", flat=True))
+    cases = list(Case.objects.filter(pk__in=ids).select_related("referral", "owner_user", "owner_agency", "person"))
     answers = (findings_of(cases) if as_of is None
                else {case.pk: case_findings(case, as_of=as_of) for case in cases})
     found = [(case, finding) for case in cases for finding in answers[case.pk]
