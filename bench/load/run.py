@@ -56,6 +56,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--not-durable", action="store_true",
                         help="throwaway cluster without fsync and synchronous commit (as scripts/test)")
     parser.add_argument("--out", help="write the figures as JSON to this file")
+    parser.add_argument("--only", choices=["PoliceOfficer", "Coordinator", "Referrer", "ApiClient", "Probe"], action="append", default=[],
+                        help="run only these kinds of simulated users (Probe alone: the floor's own "
+                             "throughput on the same server)")
     args = parser.parse_args(argv)
     if args.dataset == "national" and not args.database_url:
         parser.error("--dataset national needs --database-url (or CASETRAIL_DATABASE_URL) of the generated database")
@@ -350,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             [PYTHON, "-m", "locust", "-f", str(ROOT / "bench" / "load" / "locustfile.py"), "--headless",
              "--users", str(args.users), "--spawn-rate", str(args.spawn_rate), "--run-time", f"{args.duration}s",
              "--host", url, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
-             "--loglevel", "WARNING"], cwd=ROOT, env=locust_env, capture_output=True, text=True)
+             "--loglevel", "WARNING", *args.only], cwd=ROOT, env=locust_env, capture_output=True, text=True)
         elapsed = time.monotonic() - started
         server_cpu = _cpu_seconds(server.pid) - cpu_before
         db_cpu = (_cpu_seconds(database) - db_before) if database else None
