@@ -17,7 +17,6 @@ import argparse
 import base64
 import json
 import os
-import platform
 import random
 import shutil
 import sqlite3
@@ -30,6 +29,8 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+from bench.machine import machine
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("CASETRAIL_BENCH_CACHE", "/tmp/casetrail-bench")) / "audit"
 
@@ -38,17 +39,6 @@ KINDS = ("referral.recorded", "gateway.decided", "panel.discussed", "consent.rec
 ROLES = ("referrer", "police_officer", "channel_coordinator", "panel_chair", "intervention_provider")
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cores": os.cpu_count(), "ram_gib": round(ram, 1), "cpu": cpu, "python": platform.python_version()}
 
 
 def event_rows(count: int, seed: int = 0):  # type: ignore[no-untyped-def]

@@ -49,6 +49,7 @@ from tqdm import tqdm
 
 from bench.faults.harness import Server, Site, Worker, call, site_create
 from bench.faults.world import gateway_body, referral_body
+from bench.machine import machine
 
 
 @dataclass
@@ -164,17 +165,6 @@ class Client(threading.Thread):
             self._settled(answer, "note")
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cores": os.cpu_count(), "ram_gib": round(ram, 1), "cpu": cpu}
 
 
 def versions() -> dict[str, str]:

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.linkage.common import machine
+from bench.machine import machine
 
 AREAS = ("Benchshire County Council", "Benchton City Council")
 SECTORS = ("education", "health", "local_authority", "police", "community", "probation")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import sys
 import time
@@ -12,23 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.machine import machine
+
 CACHE = Path(os.environ.get("CASETRAIL_BENCH_CACHE", "/tmp/casetrail-bench"))
 # DuckDB spills into ./.tmp unless told otherwise; keep it in the cache, out of the repository.
 DUCKDB_TEMP = CACHE / "duckdb-tmp"
 os.environ.setdefault("CASETRAIL_LINKAGE_TEMP", str(DUCKDB_TEMP))
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cores": os.cpu_count(), "ram_gib": round(ram, 1), "cpu": cpu, "python": platform.python_version()}
 
 
 def versions() -> dict[str, str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bench.linkage import common
+from bench.machine import machine
 
 STEPS = (
     ("training", ["bench.linkage.bench_training"]),
@@ -56,7 +57,7 @@ def _f(value: object, digits: int = 4) -> str:
 
 
 def summary(size: int, results: dict[str, dict]) -> str:
-    m, v = common.machine(), common.versions()
+    m, v = machine(), common.versions()
     lines = [f"Linkage benchmarks at {size:,} records; {m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']}; "
              f"Python {m['python']}, Splink {v['splink']}, DuckDB {v['duckdb']}, pyarrow {v['pyarrow']}",
              "", "| measure | Casetrail | Splink default | target |", "|---|---|---|---|"]

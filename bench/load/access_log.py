@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.load.common import describe, machine, versions
+from bench.load.common import describe, versions
 from bench.load.run import load_data, server_environment
+from bench.machine import machine
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 

@@ -33,7 +33,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.load.common import describe, machine, versions
+from bench.load.common import describe, versions
+from bench.machine import machine
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable

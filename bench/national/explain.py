@@ -265,7 +265,9 @@ def run(show_sql: bool = False, every: bool = False) -> tuple[list[Visit], list[
     table whole (`every`: each query; `show_sql`: each statement and plan too)."""
     from django.test.utils import override_settings
 
-    from .generate import machine, versions
+    from bench.machine import machine
+
+    from .generate import versions
 
     print(f"machine: {machine()}")
     print(f"versions: {versions()}")

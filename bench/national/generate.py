@@ -31,6 +31,8 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
+from bench.machine import machine
+
 REFERRALS = 100_000
 IDENTITIES = 1_000_000
 EVENTS = 10_000_000
@@ -110,18 +112,6 @@ class Summary:
 # ---------------------------------------------------------------- machine and versions
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cores": os.cpu_count(), "ram_gib": round(ram, 1), "cpu": cpu}
 
 
 def versions() -> dict[str, str]:

@@ -88,7 +88,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="leave the cluster's directory for inspection")
     options = parser.parse_args()
 
-    from bench.linkage.common import machine
+    from bench.machine import machine
 
     work = Path(tempfile.mkdtemp(prefix="casetrail-outage-"))
     out = sh("pg_start >/dev/null && echo \"$PG_DIR $PG_URL\"")
