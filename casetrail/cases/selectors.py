@@ -198,7 +198,11 @@ def search(*, user: User, query: str, limit: int = 25) -> list[SearchHit]:
     # the matching keys before asking what the user may see lost people with a common name.)
     cases = list(visible.filter(person_id__in=SearchKey.objects.filter(condition).values("person_id"))
                  .select_related("person"))
-    scores = {c.person_id: _score(tokens, c.person) for c in cases} if tokens else {}
+    if tokens:
+        referral_names = _referral_names({c.person_id for c in cases})
+        scores = {c.person_id: _score(tokens, c.person, referral_names[c.person_id]) for c in cases}
+    else:
+        scores = {}
     hits = _group(cases, scores)
     hits = [h for h in hits if not tokens or h.score >= 0.75]
     return hits[:limit]
@@ -220,14 +224,25 @@ def _as_birth(text: str) -> PartialDate | None:
     return None
 
 
-def _score(tokens: list[str], person: Person) -> float:
+def _score(tokens: list[str], person: Person, referral_names: list[tuple[str, str, str]]) -> float:
     names = name_tokens(person.given_names, person.family_name)
-    for referral_names in person.referrals.values_list("given_names", "family_name", "other_names"):
-        names.extend(name_tokens(*referral_names))
+    for given, family, other in referral_names:
+        names.extend(name_tokens(given, family, other))
     if not names:
         return 0.0
     best = [max(jellyfish.jaro_winkler_similarity(t, n) for n in names) for t in tokens]
     return sum(best) / len(best)
+
+
+def _referral_names(person_ids: set[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """The names every referral of these people gave, in one query (not one per person)."""
+    from casetrail.referrals.models import Referral
+
+    names: dict[int, list[tuple[str, str, str]]] = {pk: [] for pk in person_ids}
+    for person_id, *given in Referral.objects.filter(person_id__in=person_ids).values_list(
+            "person_id", "given_names", "family_name", "other_names"):
+        names[person_id].append((given[0], given[1], given[2]))
+    return names
 
 
 def _group(cases: list[Case], scores: dict[int, float]) -> list[SearchHit]:
