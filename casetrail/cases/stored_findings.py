@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+import logging
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Max
 from django.db.models.signals import post_save
 
@@ -41,6 +40,8 @@ from casetrail.accounts.models import Agency, User
 from casetrail.audit.models import Event
 from casetrail.cases.models import Case, FindingsGeneration, StoredFindings
 from casetrail.core import safeguards as core
+
+logger = logging.getLogger("casetrail.findings")
 
 # The user fields that findings read (who is active, who chairs, who is whose duty owner).
 _USER_FIELDS = frozenset({"is_active", "roles", "agency", "agency_id"})
@@ -136,14 +137,20 @@ def case_findings_now(case: Case) -> list[core.Finding]:
 
 
 def _store(rows: Sequence[tuple[Case, int, list[core.Finding]]], *, day: date, generation: str) -> None:
+    """Keep the answers. If the database takes no writes just now (full, read-only), the page still
+    shows the answers it computed; they are kept next time."""
     if not rows:
         return
     now = clock.now()
-    StoredFindings.objects.bulk_create(
-        [StoredFindings(case=case, day=day, last_event_id=last, generation=generation, findings=encode(found),
-                        computed_at=now) for case, last, found in rows],
-        update_conflicts=True, unique_fields=["case"],
-        update_fields=["day", "last_event_id", "generation", "findings", "computed_at"])
+    try:
+        with transaction.atomic():  # a savepoint inside a caller's transaction
+            StoredFindings.objects.bulk_create(
+                [StoredFindings(case=case, day=day, last_event_id=last, generation=generation,
+                                findings=encode(found), computed_at=now) for case, last, found in rows],
+                update_conflicts=True, unique_fields=["case"],
+                update_fields=["day", "last_event_id", "generation", "findings", "computed_at"])
+    except DatabaseError:
+        logger.warning("stored findings not kept", extra={"cases": [case.pk for case, _, _ in rows]})
 
 
 # ---------------------------------------------------------------- keeping them current
@@ -163,20 +170,6 @@ def refresh(cases: Iterable[Case], *, batch_size: int = 200) -> int:
     return computed + _answers(batch)[1]
 
 
-_AFTER_CHANGES: ContextVar[bool] = ContextVar("casetrail_findings_after_changes", default=True)
-
-
-@contextmanager
-def computed_on_read() -> Iterator[None]:
-    """While active, changes do not compute their case's answer when they commit (loading many
-    cases at once); the first read of each case computes it instead."""
-    token = _AFTER_CHANGES.set(False)
-    try:
-        yield
-    finally:
-        _AFTER_CHANGES.reset(token)
-
-
 def _recompute(case_id: int) -> None:
     case = Case.objects.filter(pk=case_id).select_related("referral", "owner_user", "owner_agency").first()
     if case is not None:
@@ -186,7 +179,7 @@ def _recompute(case_id: int) -> None:
 def _event_saved(sender: Any, instance: Event, created: bool = False, **kwargs: Any) -> None:
     """A change to a case recorded its event: once it commits, compute the case's answer, so that
     the next page to show the case reads it. (A read computes it anyway if this never runs.)"""
-    if created and instance.case_id is not None and _AFTER_CHANGES.get():
+    if created and instance.case_id is not None:
         transaction.on_commit(partial(_recompute, instance.case_id))
 
 

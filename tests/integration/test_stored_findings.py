@@ -216,3 +216,17 @@ def test_nothing_is_found_as_of_a_day_before_the_referral(world: World) -> None:
         world.users["provider"].save()
         assert _computed(case), "an inactive provider is a finding today"
     assert _computed(case, as_of=START - timedelta(days=1)) == []
+
+
+def test_a_database_that_takes_no_writes_still_shows_the_computed_answer(world: World, monkeypatch: Any) -> None:
+    from django.db import OperationalError
+
+    with frozen_at(moment(START)):
+        case = case_in_support(world)
+
+        def full(*args: Any, **kwargs: Any) -> None:
+            raise OperationalError("database or disk is full")
+
+        monkeypatch.setattr(StoredFindings.objects, "bulk_create", full)
+        assert _read([case])[case.pk] == _computed(case) != []
+        assert not StoredFindings.objects.filter(case=case).exists()
